@@ -1,0 +1,359 @@
+//! Streaming accumulation of `Phi` into the quantities the spectrum is read from.
+//!
+//! Rows arrive in batches (any order, any batch sizes). With `p` columns of `Phi`:
+//! - while at most `p` rows have arrived, the rows of `Phi` and `Y` are kept (n x p);
+//! - once more than `p` rows have arrived, they are folded into `G = Phi^T Phi` (p x p, lower
+//!   triangle) and `B = Phi^T Y` (p x c), and every later batch is added to those.
+//!
+//! [`Accumulator::finish`] then eigendecomposes `K = Phi Phi^T` (n <= p) or `G` (n > p) in f64.
+//! Memory is `O(min(n, p) * p)` whatever the number of rows.
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatRef, Side};
+use serde::{Deserialize, Serialize};
+
+use crate::{AlignError, Spectrum, Targets};
+
+/// How `Phi` is built from the features `F`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Append a constant 1 column (stands in for the bias of a linear model on top).
+    pub bias_column: bool,
+    /// Scale every row of `Phi` to unit L2 norm (all-zero rows stay zero).
+    pub row_normalize: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bias_column: true,
+            row_normalize: true,
+        }
+    }
+}
+
+impl Options {
+    /// Number of columns of `Phi` for `d` features.
+    pub fn columns(&self, d: usize) -> usize {
+        d + usize::from(self.bias_column)
+    }
+}
+
+/// Rows are turned into `Phi` and folded into `G` this many at a time, so a large batch never
+/// needs more than `CHUNK * p` extra values.
+const CHUNK: usize = 2048;
+
+enum State {
+    /// Row-major `Phi` (n x p) and `Y` (n x c), kept while n <= p.
+    Rows { phi: Vec<f64>, y: Vec<f64> },
+    /// Lower triangle of `G = Phi^T Phi` and `B = Phi^T Y`.
+    Gram { g: Mat<f64>, b: Mat<f64> },
+}
+
+/// Streams rows of a representation and its targets; see the module docs.
+pub struct Accumulator {
+    d: usize,
+    p: usize,
+    c: usize,
+    options: Options,
+    n: usize,
+    label_energy: f64,
+    state: State,
+}
+
+impl std::fmt::Debug for Accumulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accumulator")
+            .field("d", &self.d)
+            .field("p", &self.p)
+            .field("c", &self.c)
+            .field("n", &self.n)
+            .field("gram", &matches!(self.state, State::Gram { .. }))
+            .finish()
+    }
+}
+
+impl Accumulator {
+    /// An empty accumulator for `d` features and `c` target columns.
+    pub fn new(d: usize, c: usize, options: Options) -> Self {
+        Accumulator {
+            d,
+            p: options.columns(d),
+            c,
+            options,
+            n: 0,
+            label_energy: 0.0,
+            state: State::Rows {
+                phi: Vec::new(),
+                y: Vec::new(),
+            },
+        }
+    }
+
+    /// Rows seen so far.
+    pub fn rows(&self) -> usize {
+        self.n
+    }
+
+    /// Adds a batch: `features` is row-major (rows x d), `targets` row-major (rows x c) as
+    /// encoded by [`Targets`]. Errors (and leaves the accumulator unchanged) on a non-finite
+    /// value, naming its row (counted over all batches) and column.
+    pub fn push<T: Copy + Into<f64>>(
+        &mut self,
+        features: &[T],
+        targets: &[f64],
+    ) -> Result<(), AlignError> {
+        if targets.len() % self.c != 0 {
+            return Err(AlignError::RaggedBatch {
+                len: targets.len(),
+                width: self.c,
+            });
+        }
+        let rows = targets.len() / self.c;
+        if features.len() != rows * self.d {
+            if self.d > 0 && features.len() % self.d == 0 {
+                return Err(AlignError::LabelCount {
+                    labels: rows,
+                    rows: features.len() / self.d,
+                });
+            }
+            return Err(AlignError::RaggedBatch {
+                len: features.len(),
+                width: self.d,
+            });
+        }
+        if let Some(i) = features.iter().position(|v| !(*v).into().is_finite()) {
+            return Err(AlignError::NonFiniteFeature {
+                row: self.n + i / self.d,
+                col: i % self.d,
+                value: features[i].into(),
+            });
+        }
+        if let Some(i) = targets.iter().position(|v| !v.is_finite()) {
+            return Err(AlignError::NonFiniteLabel {
+                row: self.n + i / self.c,
+                value: targets[i],
+            });
+        }
+        for start in (0..rows).step_by(CHUNK) {
+            let end = (start + CHUNK).min(rows);
+            let phi = phi_rows(
+                &features[start * self.d..end * self.d],
+                end - start,
+                self.d,
+                self.options,
+            );
+            self.add(phi, &targets[start * self.c..end * self.c]);
+        }
+        self.label_energy += targets.iter().map(|v| v * v).sum::<f64>();
+        Ok(())
+    }
+
+    fn add(&mut self, phi_batch: Vec<f64>, y_batch: &[f64]) {
+        let rows = y_batch.len() / self.c;
+        if let State::Rows { phi, y } = &mut self.state {
+            if self.n + rows <= self.p {
+                phi.extend_from_slice(&phi_batch);
+                y.extend_from_slice(y_batch);
+                self.n += rows;
+                return;
+            }
+            let mut g = Mat::zeros(self.p, self.p);
+            let mut b = Mat::zeros(self.p, self.c);
+            fold(&mut g, &mut b, phi, y, self.p, self.c);
+            self.state = State::Gram { g, b };
+        }
+        if let State::Gram { g, b } = &mut self.state {
+            fold(g, b, &phi_batch, y_batch, self.p, self.c);
+        }
+        self.n += rows;
+    }
+
+    /// Eigendecomposes what was accumulated and returns the exact spectrum.
+    pub fn finish(self) -> Result<Spectrum, AlignError> {
+        if self.n == 0 {
+            return Err(AlignError::Empty {
+                what: "no rows".into(),
+            });
+        }
+        if self.p == 0 {
+            return Err(AlignError::Empty {
+                what: "no feature columns and no bias column".into(),
+            });
+        }
+        let (sigma, energy) = match &self.state {
+            State::Rows { phi, y } => kernel_path(phi, y, self.n, self.p, self.c)?,
+            State::Gram { g, b } => gram_path(g.as_ref(), b.as_ref(), self.n)?,
+        };
+        Ok(Spectrum {
+            n: self.n,
+            p: self.p,
+            columns: self.c,
+            label_energy: self.label_energy,
+            sigma,
+            energy,
+        })
+    }
+}
+
+/// The alignment spectrum of a whole row-major feature matrix (rows x d) against `targets`.
+pub fn measure<T: Copy + Into<f64>>(
+    features: &[T],
+    d: usize,
+    targets: &Targets,
+    options: Options,
+) -> Result<Spectrum, AlignError> {
+    let rows = if d == 0 {
+        targets.len()
+    } else {
+        if features.len() % d != 0 {
+            return Err(AlignError::RaggedBatch {
+                len: features.len(),
+                width: d,
+            });
+        }
+        features.len() / d
+    };
+    if rows != targets.len() {
+        return Err(AlignError::LabelCount {
+            labels: targets.len(),
+            rows,
+        });
+    }
+    let mut acc = Accumulator::new(d, targets.columns(), options);
+    acc.push(features, targets.values())?;
+    acc.finish()
+}
+
+/// Row-major `Phi` for a batch of row-major features.
+pub(crate) fn phi_rows<T: Copy + Into<f64>>(
+    features: &[T],
+    rows: usize,
+    d: usize,
+    options: Options,
+) -> Vec<f64> {
+    debug_assert_eq!(features.len(), rows * d);
+    let p = options.columns(d);
+    let mut phi = Vec::with_capacity(rows * p);
+    for i in 0..rows {
+        let start = phi.len();
+        phi.extend(features[i * d..(i + 1) * d].iter().map(|&v| v.into()));
+        if options.bias_column {
+            phi.push(1.0);
+        }
+        if options.row_normalize {
+            let norm = phi[start..].iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                phi[start..].iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+    }
+    phi
+}
+
+/// `G += Phi^T Phi` (lower triangle) and `B += Phi^T Y` for a row-major batch.
+fn fold(g: &mut Mat<f64>, b: &mut Mat<f64>, phi: &[f64], y: &[f64], p: usize, c: usize) {
+    let rows = y.len() / c;
+    if rows == 0 {
+        return;
+    }
+    let phi = MatRef::from_row_major_slice(phi, rows, p);
+    let y = MatRef::from_row_major_slice(y, rows, c);
+    let par = faer::get_global_parallelism();
+    triangular::matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        phi.transpose(),
+        BlockStructure::Rectangular,
+        phi,
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+    matmul(b.as_mut(), Accum::Add, phi.transpose(), y, 1.0, par);
+}
+
+/// Eigenvalues at or below `lambda_max * max(n, p) * 2^-52` are outside the rank.
+pub(crate) fn rank_cutoff(lambda_max: f64, n: usize, p: usize) -> f64 {
+    lambda_max * n.max(p) as f64 * f64::EPSILON
+}
+
+/// Indices of the eigenvalues inside the rank, largest first (faer returns them ascending).
+fn kept(lambda: &[f64], n: usize, p: usize) -> Vec<usize> {
+    let lambda_max = lambda.iter().copied().fold(0.0, f64::max);
+    if lambda_max <= 0.0 {
+        return vec![];
+    }
+    let cutoff = rank_cutoff(lambda_max, n, p);
+    let mut idx: Vec<usize> = (0..lambda.len()).filter(|&i| lambda[i] > cutoff).collect();
+    idx.sort_by(|&a, &b| lambda[b].total_cmp(&lambda[a]));
+    idx
+}
+
+/// p >= n: eigendecompose `K = Phi Phi^T`, `e_i = ||u_i^T Y||^2`.
+pub(crate) fn kernel_path(
+    phi: &[f64],
+    y: &[f64],
+    n: usize,
+    p: usize,
+    c: usize,
+) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
+    let phi = MatRef::from_row_major_slice(phi, n, p);
+    let y = MatRef::from_row_major_slice(y, n, c);
+    let mut k = Mat::zeros(n, n);
+    triangular::matmul(
+        k.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        phi,
+        BlockStructure::Rectangular,
+        phi.transpose(),
+        BlockStructure::Rectangular,
+        1.0,
+        faer::get_global_parallelism(),
+    );
+    let evd = k
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|_| AlignError::Eigen {
+            which: "kernel Phi Phi^T",
+            size: n,
+        })?;
+    let lambda: Vec<f64> = evd.S().column_vector().iter().copied().collect();
+    let u = evd.U();
+    let uy = u.transpose() * y; // n x c
+    let idx = kept(&lambda, n, p);
+    let sigma = idx.iter().map(|&i| lambda[i].sqrt()).collect();
+    let energy = idx
+        .iter()
+        .map(|&i| (0..c).map(|j| uy[(i, j)] * uy[(i, j)]).sum())
+        .collect();
+    Ok((sigma, energy))
+}
+
+/// p < n: eigendecompose `G = Phi^T Phi` (lower triangle), `e_i = ||v_i^T B||^2 / lambda_i`.
+pub(crate) fn gram_path(
+    g: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    n: usize,
+) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
+    let p = g.nrows();
+    let c = b.ncols();
+    let evd = g
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|_| AlignError::Eigen {
+            which: "Gram Phi^T Phi",
+            size: p,
+        })?;
+    let lambda: Vec<f64> = evd.S().column_vector().iter().copied().collect();
+    let vb = evd.U().transpose() * b; // p x c
+    let idx = kept(&lambda, n, p);
+    let sigma = idx.iter().map(|&i| lambda[i].sqrt()).collect();
+    let energy = idx
+        .iter()
+        .map(|&i| (0..c).map(|j| vb[(i, j)] * vb[(i, j)]).sum::<f64>() / lambda[i])
+        .collect();
+    Ok((sigma, energy))
+}

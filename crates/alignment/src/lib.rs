@@ -1,0 +1,32 @@
+//! The representation-alignment measure of Imani, Hu & White, computed exactly in f64.
+//!
+//! Given a representation `F` (n x d) and targets `Y` (n x c, entries in {-1, +1} or scaled to
+//! [-1, 1]), let `Phi = [F, 1]` with every row scaled to unit L2 norm (both steps switchable,
+//! see [`Options`]) and `Phi = sum_i sigma_i u_i v_i^T` its thin SVD. The label energy along
+//! direction `i` is `e_i = ||u_i^T Y||^2` and the alignment curve is
+//! `A(tau) = sum_{sigma_i >= tau} e_i` (with `A(0) = ||Y||_F^2`).
+//!
+//! The measure never forms `U` when `p = d + 1 <= n`: [`Accumulator`] streams rows into
+//! `G = Phi^T Phi` (p x p) and `B = Phi^T Y` (p x c), then `G = V diag(lambda) V^T` gives
+//! `sigma_i = sqrt(lambda_i)` and `e_i = ||v_i^T B||^2 / lambda_i`. While fewer rows than
+//! columns have arrived it keeps the rows instead and eigendecomposes `K = Phi Phi^T` (n x n).
+//!
+//! The result is a [`Spectrum`] (the exact breakpoints `(sigma_i, e_i)`), from which every
+//! curve, summary and null baseline follows without touching the data again.
+
+mod accumulate;
+mod error;
+mod grid;
+mod report;
+mod spectrum;
+mod targets;
+
+#[cfg(test)]
+mod tests;
+
+pub use accumulate::{Accumulator, Options, measure};
+pub use error::AlignError;
+pub use grid::Grid;
+pub use report::{CurveReport, Report, SpectrumReport, SummaryReport};
+pub use spectrum::{Curve, Spectrum, Summary};
+pub use targets::{Targets, Task};

@@ -1,0 +1,77 @@
+//! The serialisable report of one measurement: the shape of `runner align --json` and of each
+//! layer in a run's `alignment.json`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Grid, Options, Spectrum, Summary, Task};
+
+/// Scalar summaries, as reported.
+pub type SummaryReport = Summary;
+
+/// The curve on a grid, with its null baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurveReport {
+    /// `normalized` (thresholds are `t = tau / sqrt(n)`) or `demo` (thresholds are `tau`).
+    pub grid: String,
+    pub thresholds: Vec<f64>,
+    pub alignment: Vec<f64>,
+    pub null: Vec<f64>,
+}
+
+/// The exact breakpoints, sigma descending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumReport {
+    pub sigma: Vec<f64>,
+    pub energy: Vec<f64>,
+}
+
+/// One measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Layer name, when the report is one layer of a network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    pub n: usize,
+    pub p: usize,
+    pub rank: usize,
+    pub task: Task,
+    /// `||Y||_F^2`.
+    pub label_energy: f64,
+    pub options: Options,
+    pub summary: SummaryReport,
+    pub curve: CurveReport,
+    pub spectrum: SpectrumReport,
+}
+
+impl Report {
+    /// Builds the report of a spectrum on a grid.
+    pub fn new(spectrum: &Spectrum, task: Task, grid: &Grid, options: Options) -> Self {
+        let curve = spectrum.curve(grid);
+        Report {
+            layer: None,
+            n: spectrum.n,
+            p: spectrum.p,
+            rank: spectrum.rank(),
+            task,
+            label_energy: spectrum.label_energy,
+            options,
+            summary: spectrum.summary(),
+            curve: CurveReport {
+                grid: grid.name().to_string(),
+                thresholds: curve.thresholds,
+                alignment: curve.alignment,
+                null: curve.null,
+            },
+            spectrum: SpectrumReport {
+                sigma: spectrum.sigma.clone(),
+                energy: spectrum.energy.clone(),
+            },
+        }
+    }
+
+    /// The same report, named as a layer.
+    pub fn with_layer(mut self, layer: impl Into<String>) -> Self {
+        self.layer = Some(layer.into());
+        self
+    }
+}

@@ -1,0 +1,229 @@
+//! Targets as an n x c matrix `Y` (row-major), built from raw labels.
+//!
+//! - Binary: any two distinct values; the smaller becomes -1, the larger +1 (c = 1).
+//! - Multi-class with c classes: one-vs-rest columns, `Y[j, k] = +1` if row j has the k-th
+//!   smallest class value, else -1 (so `||Y||_F^2 = n c`).
+//! - Regression: min-max scaled to [-1, 1] (c = 1).
+
+use serde::{Deserialize, Serialize};
+
+use crate::AlignError;
+
+/// The kind of target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Binary,
+    Multiclass,
+    Regression,
+}
+
+impl Task {
+    /// Lower-case name, as used on the command line and in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Task::Binary => "binary",
+            Task::Multiclass => "multiclass",
+            Task::Regression => "regression",
+        }
+    }
+
+    /// The task a set of labels most likely is: binary for two distinct values, multi-class for
+    /// 3..=`max_classes` distinct integers, otherwise `None` (the caller must say).
+    pub fn infer(labels: &[f64], max_classes: usize) -> Option<Task> {
+        let distinct = distinct_sorted(labels);
+        if distinct.len() == 2 {
+            Some(Task::Binary)
+        } else if distinct.len() > 2
+            && distinct.len() <= max_classes
+            && distinct.iter().all(|v| v.fract() == 0.0)
+        {
+            Some(Task::Multiclass)
+        } else {
+            None
+        }
+    }
+}
+
+/// Encoded targets: an n x c matrix in row-major order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    task: Task,
+    n: usize,
+    columns: usize,
+    values: Vec<f64>,
+    classes: Vec<f64>,
+}
+
+fn check_finite(labels: &[f64]) -> Result<(), AlignError> {
+    if labels.is_empty() {
+        return Err(AlignError::Empty {
+            what: "no labels".into(),
+        });
+    }
+    match labels.iter().position(|v| !v.is_finite()) {
+        Some(row) => Err(AlignError::NonFiniteLabel {
+            row,
+            value: labels[row],
+        }),
+        None => Ok(()),
+    }
+}
+
+fn distinct_sorted(labels: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = labels.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+fn list(values: &[f64]) -> String {
+    let shown: Vec<String> = values.iter().take(5).map(|v| v.to_string()).collect();
+    if values.len() > 5 {
+        format!("{}, ...", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+impl Targets {
+    /// Binary targets from any two distinct values: the smaller becomes -1.
+    pub fn binary(labels: &[f64]) -> Result<Self, AlignError> {
+        check_finite(labels)?;
+        let classes = distinct_sorted(labels);
+        if classes.len() != 2 {
+            return Err(AlignError::NotBinary {
+                found: classes.len(),
+                values: list(&classes),
+            });
+        }
+        let values = labels
+            .iter()
+            .map(|&v| if v == classes[0] { -1.0 } else { 1.0 })
+            .collect();
+        Ok(Targets {
+            task: Task::Binary,
+            n: labels.len(),
+            columns: 1,
+            values,
+            classes,
+        })
+    }
+
+    /// One-vs-rest +-1 columns, one per distinct integer class, in ascending class order.
+    pub fn multiclass(labels: &[f64]) -> Result<Self, AlignError> {
+        check_finite(labels)?;
+        if let Some(row) = labels.iter().position(|v| v.fract() != 0.0) {
+            return Err(AlignError::NonIntegerClass {
+                row,
+                value: labels[row],
+            });
+        }
+        let classes = distinct_sorted(labels);
+        if classes.len() < 2 {
+            return Err(AlignError::TooFewClasses {
+                found: classes.len(),
+            });
+        }
+        let c = classes.len();
+        let mut values = vec![-1.0; labels.len() * c];
+        for (row, v) in labels.iter().enumerate() {
+            let k = classes.partition_point(|x| x < v);
+            values[row * c + k] = 1.0;
+        }
+        Ok(Targets {
+            task: Task::Multiclass,
+            n: labels.len(),
+            columns: c,
+            values,
+            classes,
+        })
+    }
+
+    /// Regression targets, min-max scaled to [-1, 1].
+    pub fn regression(targets: &[f64]) -> Result<Self, AlignError> {
+        check_finite(targets)?;
+        let lo = targets.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if lo == hi {
+            return Err(AlignError::ConstantRegression { value: lo });
+        }
+        let values = targets
+            .iter()
+            .map(|&v| (2.0 * (v - lo) / (hi - lo) - 1.0).clamp(-1.0, 1.0))
+            .collect();
+        Ok(Targets {
+            task: Task::Regression,
+            n: targets.len(),
+            columns: 1,
+            values,
+            classes: vec![lo, hi],
+        })
+    }
+
+    /// Builds targets of the given kind.
+    pub fn new(task: Task, labels: &[f64]) -> Result<Self, AlignError> {
+        match task {
+            Task::Binary => Self::binary(labels),
+            Task::Multiclass => Self::multiclass(labels),
+            Task::Regression => Self::regression(labels),
+        }
+    }
+
+    /// Targets from an already encoded row-major n x c matrix (no checks on the values beyond
+    /// finiteness). Used for synthetic targets.
+    pub fn from_matrix(task: Task, values: Vec<f64>, columns: usize) -> Result<Self, AlignError> {
+        check_finite(&values)?;
+        if columns == 0 || values.len() % columns != 0 {
+            return Err(AlignError::RaggedBatch {
+                len: values.len(),
+                width: columns,
+            });
+        }
+        Ok(Targets {
+            task,
+            n: values.len() / columns,
+            columns,
+            values,
+            classes: vec![],
+        })
+    }
+
+    pub fn task(&self) -> Task {
+        self.task
+    }
+
+    /// Number of rows n.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Number of target columns c (1 for binary and regression).
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// Class values in ascending order (binary: `[negative, positive]`; regression: `[min, max]`).
+    pub fn classes(&self) -> &[f64] {
+        &self.classes
+    }
+
+    /// The whole encoded matrix, row-major.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Encoded rows `start..end`, row-major.
+    pub fn rows(&self, start: usize, end: usize) -> &[f64] {
+        &self.values[start * self.columns..end * self.columns]
+    }
+
+    /// `||Y||_F^2`.
+    pub fn energy(&self) -> f64 {
+        self.values.iter().map(|v| v * v).sum()
+    }
+}

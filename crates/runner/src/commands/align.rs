@@ -1,0 +1,148 @@
+//! `runner align`: the measure on a feature file.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use repalign_alignment::{Grid, Options, Report, Targets, Task, measure};
+
+use crate::cli::{AlignArgs, GridArg, TaskArg};
+use crate::io::{self, write_atomic};
+
+/// Most distinct integer labels a multi-class task is inferred for.
+const MAX_INFERRED_CLASSES: usize = 1000;
+
+/// A validated plan: everything read and checked before the measure runs.
+struct Plan {
+    features: io::Matrix,
+    targets: Targets,
+    grid: Grid,
+    options: Options,
+}
+
+fn plan(args: &AlignArgs) -> anyhow::Result<Plan> {
+    let features = io::read_matrix(&args.features)?;
+    let labels = io::read_vector(&args.labels)?;
+    let lshown = args.labels.display();
+    if labels.len() != features.rows {
+        bail!(
+            "{lshown}: {} labels for {} rows (rows of {})",
+            labels.len(),
+            features.rows,
+            args.features.display()
+        );
+    }
+    let task = match args.task {
+        Some(TaskArg::Binary) => Task::Binary,
+        Some(TaskArg::Multiclass) => Task::Multiclass,
+        Some(TaskArg::Regression) => Task::Regression,
+        None => Task::infer(&labels, MAX_INFERRED_CLASSES).with_context(|| {
+            format!(
+                "{lshown}: cannot tell the task from the labels (binary needs 2 distinct values, \
+                 multiclass up to {MAX_INFERRED_CLASSES} distinct integers): pass --task binary|multiclass|regression"
+            )
+        })?,
+    };
+    let targets = Targets::new(task, &labels).with_context(|| format!("{lshown}"))?;
+    Ok(Plan {
+        features,
+        targets,
+        grid: match args.grid {
+            GridArg::Normalized => Grid::default(),
+            GridArg::Demo => Grid::Demo,
+        },
+        options: Options {
+            bias_column: !args.no_bias_column,
+            row_normalize: !args.no_row_normalize,
+        },
+    })
+}
+
+pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
+    let plan = plan(args)?;
+    let f = &plan.features;
+    let spectrum = measure(&f.data, f.cols, &plan.targets, plan.options)
+        .with_context(|| format!("{}", args.features.display()))?;
+    let report = Report::new(&spectrum, plan.targets.task(), &plan.grid, plan.options);
+    let json = serde_json::to_string(&report)?;
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &report, &json)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", human(args, &plan, &report));
+        if let Some(dir) = &args.out {
+            println!("wrote {}/alignment.json and curve.csv", dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_outputs(dir: &Path, report: &Report, json: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    write_atomic(&dir.join("alignment.json"), json.as_bytes())?;
+    write_atomic(&dir.join("curve.csv"), curve_csv(report).as_bytes())
+}
+
+/// `threshold,alignment,null` rows of the reported curve.
+pub fn curve_csv(report: &Report) -> String {
+    let c = &report.curve;
+    let mut out = String::from("threshold,alignment,null\n");
+    for ((t, a), z) in c.thresholds.iter().zip(&c.alignment).zip(&c.null) {
+        let _ = writeln!(out, "{t},{a},{z}");
+    }
+    out
+}
+
+fn human(args: &AlignArgs, plan: &Plan, r: &Report) -> String {
+    let mut s = String::new();
+    let d = plan.features.cols;
+    let bias = if plan.options.bias_column {
+        " + bias"
+    } else {
+        ""
+    };
+    let classes = plan.targets.classes();
+    let task = match plan.targets.task() {
+        Task::Binary => format!("binary ({} -> -1, {} -> +1)", classes[0], classes[1]),
+        Task::Multiclass => format!("multiclass ({} classes, one-vs-rest)", classes.len()),
+        Task::Regression => format!(
+            "regression (min-max scaled from [{}, {}])",
+            classes[0], classes[1]
+        ),
+    };
+    let _ = writeln!(s, "features   {}", args.features.display());
+    let _ = writeln!(
+        s,
+        "n = {}  p = {} ({d} features{bias})  rank = {}",
+        r.n, r.p, r.rank
+    );
+    let _ = writeln!(s, "task       {task}  ||Y||^2 = {}", r.label_energy);
+    let m = &r.summary;
+    let k90 = m.k90.map_or("unreached".to_string(), |k| k.to_string());
+    let _ = writeln!(
+        s,
+        "auc {:.4}  (null {:.4})  k90 {k90}  top1 {:.4}  top10 {:.4}  kta {:.4}",
+        m.auc, m.auc_null, m.top1, m.top10, m.kta
+    );
+    let (name, step) = match plan.grid {
+        Grid::Demo => ("tau", 6),
+        Grid::Normalized { points } => ("t = tau/sqrt(n)", (points / 10).max(1)),
+    };
+    let _ = writeln!(s, "curve A/||Y||^2 on the {} grid ({name}):", r.curve.grid);
+    let _ = writeln!(s, "  {:>9}  {:>9}  {:>9}", "threshold", "alignment", "null");
+    let c = &r.curve;
+    let e = r.label_energy;
+    for i in (0..c.thresholds.len()).step_by(step) {
+        let _ = writeln!(
+            s,
+            "  {:>9.3}  {:>9.4}  {:>9.4}",
+            c.thresholds[i],
+            c.alignment[i] / e,
+            c.null[i] / e
+        );
+    }
+    s
+}
