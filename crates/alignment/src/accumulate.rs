@@ -43,7 +43,7 @@ impl Options {
 
 /// Rows are turned into `Phi` and folded into `G` this many at a time, so a large batch never
 /// needs more than `CHUNK * p` extra values.
-const CHUNK: usize = 2048;
+const CHUNK: usize = 1024;
 
 enum State {
     /// Row-major `Phi` (n x p) and `Y` (n x c), kept while n <= p.
@@ -76,8 +76,10 @@ impl std::fmt::Debug for Accumulator {
 }
 
 impl Accumulator {
-    /// An empty accumulator for `d` features and `c` target columns.
+    /// An empty accumulator for `d` features and `c >= 1` target columns.
+    #[track_caller]
     pub fn new(d: usize, c: usize, options: Options) -> Self {
+        assert!(c >= 1, "an accumulator needs at least one target column");
         Accumulator {
             d,
             p: options.columns(d),
@@ -105,7 +107,7 @@ impl Accumulator {
         features: &[T],
         targets: &[f64],
     ) -> Result<(), AlignError> {
-        if targets.len() % self.c != 0 {
+        if !targets.len().is_multiple_of(self.c) {
             return Err(AlignError::RaggedBatch {
                 len: targets.len(),
                 width: self.c,
@@ -113,7 +115,7 @@ impl Accumulator {
         }
         let rows = targets.len() / self.c;
         if features.len() != rows * self.d {
-            if self.d > 0 && features.len() % self.d == 0 {
+            if self.d > 0 && features.len().is_multiple_of(self.d) {
                 return Err(AlignError::LabelCount {
                     labels: rows,
                     rows: features.len() / self.d,
@@ -208,7 +210,7 @@ pub fn measure<T: Copy + Into<f64>>(
     let rows = if d == 0 {
         targets.len()
     } else {
-        if features.len() % d != 0 {
+        if !features.len().is_multiple_of(d) {
             return Err(AlignError::RaggedBatch {
                 len: features.len(),
                 width: d,

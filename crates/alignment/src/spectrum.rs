@@ -54,6 +54,9 @@ pub struct Summary {
     pub kta: f64,
 }
 
+// Sums below fold from +0.0: `Iterator::sum` of no f64 values is -0.0, which would print as
+// "-0" in reports.
+
 /// Relative slack so that rounding alone cannot turn a reached energy level into an unreached one.
 const REACH_SLACK: f64 = 1e-12;
 
@@ -72,8 +75,7 @@ impl Spectrum {
             .iter()
             .zip(&self.energy)
             .filter(|(s, _)| **s >= tau)
-            .map(|(_, e)| e)
-            .sum()
+            .fold(0.0, |acc, (_, e)| acc + e)
     }
 
     /// `A_null(tau)`.
@@ -111,7 +113,7 @@ impl Spectrum {
 
     /// Fraction of `E` in the top `k` directions.
     pub fn top(&self, k: usize) -> f64 {
-        self.energy.iter().take(k).sum::<f64>() / self.label_energy
+        self.energy.iter().take(k).fold(0.0, |a, e| a + e) / self.label_energy
     }
 
     /// `min(sigma_i / sqrt(n), 1)`: each direction's extent on the normalised axis.
@@ -127,16 +129,16 @@ impl Spectrum {
             .extents()
             .zip(&self.energy)
             .map(|(x, en)| x * en)
-            .sum::<f64>()
+            .fold(0.0, |a, v| a + v)
             / e;
-        let auc_null = self.extents().sum::<f64>() / self.n as f64;
-        let s4: f64 = self.sigma.iter().map(|s| s.powi(4)).sum();
+        let auc_null = self.extents().fold(0.0, |a, v| a + v) / self.n as f64;
+        let s4 = self.sigma.iter().fold(0.0, |a, s| a + s.powi(4));
         let kta = if s4 > 0.0 {
             self.sigma
                 .iter()
                 .zip(&self.energy)
                 .map(|(s, en)| s * s * en)
-                .sum::<f64>()
+                .fold(0.0, |a, v| a + v)
                 / (e * s4.sqrt())
         } else {
             0.0

@@ -174,7 +174,7 @@ impl Targets {
     /// finiteness). Used for synthetic targets.
     pub fn from_matrix(task: Task, values: Vec<f64>, columns: usize) -> Result<Self, AlignError> {
         check_finite(&values)?;
-        if columns == 0 || values.len() % columns != 0 {
+        if columns == 0 || !values.len().is_multiple_of(columns) {
             return Err(AlignError::RaggedBatch {
                 len: values.len(),
                 width: columns,

@@ -446,6 +446,10 @@ fn curve_and_summaries_are_consistent() {
     for grid in [Grid::default(), Grid::Demo] {
         let c = s.curve(&grid);
         assert!(
+            c.alignment.iter().all(|a| a.is_sign_positive()),
+            "no -0.0 in {c:?}"
+        );
+        assert!(
             c.alignment.windows(2).all(|w| w[1] <= w[0]),
             "{grid:?} curve increases"
         );

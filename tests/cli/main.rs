@@ -1,0 +1,5 @@
+//! End-to-end tests of the `runner` binary.
+
+mod util;
+
+mod align;
