@@ -1,1 +1,222 @@
-//! placeholder
+//! Optimizers from serde configs, mapped onto burn's.
+//!
+//! Updates, with gradient `g` (plus `weight_decay * w` when set, coupled L2 as in PyTorch):
+//! - SGD: `v = momentum v + g` (`v = g` on the first step, no dampening);
+//!   `w -= lr (nesterov ? g + momentum v : v)`.
+//! - Adam: `m = b1 m + (1 - b1) g`, `s = b2 s + (1 - b2) g^2`,
+//!   `w -= lr m_hat / (sqrt(s_hat) + eps)` with bias-corrected `m_hat`, `s_hat`.
+//! - RMSProp: `s = alpha s + (1 - alpha) g^2`; centered: also `a = alpha a + (1 - alpha) g`
+//!   and `s - a^2` in place of `s`; `d = g / (sqrt(s) + eps)`; with momentum
+//!   `b = momentum b + d`, `w -= lr b`, else `w -= lr d`.
+//!
+//! Defaults follow PyTorch (Adam eps 1e-8, RMSProp alpha 0.99, eps 1e-8, no momentum), not
+//! burn's (eps 1e-5, RMSProp momentum 0.9), so that settings copied from papers mean the same.
+
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A setting that makes no sense.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum OptimError {
+    #[error("{field} = {value} is out of range ({range})")]
+    Range {
+        field: &'static str,
+        value: f64,
+        range: &'static str,
+    },
+    #[error("nesterov = true needs momentum > 0")]
+    NesterovWithoutMomentum,
+}
+
+fn beta1() -> f64 {
+    0.9
+}
+fn beta2() -> f64 {
+    0.999
+}
+fn eps() -> f64 {
+    1e-8
+}
+fn alpha() -> f64 {
+    0.99
+}
+
+/// An optimizer and its settings (`name = "sgd" | "adam" | "rmsprop"` in a file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    Sgd {
+        lr: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default)]
+        nesterov: bool,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    Adam {
+        lr: f64,
+        #[serde(default = "beta1")]
+        beta1: f64,
+        #[serde(default = "beta2")]
+        beta2: f64,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    Rmsprop {
+        lr: f64,
+        #[serde(default = "alpha")]
+        alpha: f64,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default)]
+        centered: bool,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+}
+
+fn check(field: &'static str, value: f64, ok: bool, range: &'static str) -> Result<(), OptimError> {
+    if ok && value.is_finite() {
+        Ok(())
+    } else {
+        Err(OptimError::Range {
+            field,
+            value,
+            range,
+        })
+    }
+}
+
+fn decay(weight_decay: f64) -> Option<WeightDecayConfig> {
+    (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32))
+}
+
+impl OptimizerConfig {
+    /// `sgd`, `adam` or `rmsprop`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd { .. } => "sgd",
+            OptimizerConfig::Adam { .. } => "adam",
+            OptimizerConfig::Rmsprop { .. } => "rmsprop",
+        }
+    }
+
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::Rmsprop { lr, .. } => lr,
+        }
+    }
+
+    /// Checks every setting's range.
+    pub fn validate(&self) -> Result<(), OptimError> {
+        check("lr", self.lr(), self.lr() > 0.0, "> 0")?;
+        match *self {
+            OptimizerConfig::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+                ..
+            } => {
+                check(
+                    "momentum",
+                    momentum,
+                    (0.0..1.0).contains(&momentum),
+                    "[0, 1)",
+                )?;
+                check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")?;
+                if nesterov && momentum == 0.0 {
+                    return Err(OptimError::NesterovWithoutMomentum);
+                }
+            }
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => {
+                check("beta1", beta1, (0.0..1.0).contains(&beta1), "[0, 1)")?;
+                check("beta2", beta2, (0.0..1.0).contains(&beta2), "[0, 1)")?;
+                check("eps", eps, eps > 0.0, "> 0")?;
+                check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")?;
+            }
+            OptimizerConfig::Rmsprop {
+                alpha,
+                eps,
+                momentum,
+                weight_decay,
+                ..
+            } => {
+                check("alpha", alpha, (0.0..1.0).contains(&alpha), "[0, 1)")?;
+                check("eps", eps, eps > 0.0, "> 0")?;
+                check(
+                    "momentum",
+                    momentum,
+                    (0.0..1.0).contains(&momentum),
+                    "[0, 1)",
+                )?;
+                check("weight_decay", weight_decay, weight_decay >= 0.0, ">= 0")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// burn's optimizer for these settings; step it with [`OptimizerConfig::lr`].
+    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
+        self.validate()?;
+        Ok(match *self {
+            OptimizerConfig::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+                ..
+            } => SgdConfig::new()
+                .with_momentum((momentum > 0.0).then_some(MomentumConfig {
+                    momentum,
+                    dampening: 0.0,
+                    nesterov,
+                }))
+                .with_weight_decay(decay(weight_decay))
+                .init(),
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => AdamConfig::new()
+                .with_beta_1(beta1 as f32)
+                .with_beta_2(beta2 as f32)
+                .with_epsilon(eps as f32)
+                .with_weight_decay(decay(weight_decay))
+                .init(),
+            OptimizerConfig::Rmsprop {
+                alpha,
+                eps,
+                momentum,
+                centered,
+                weight_decay,
+                ..
+            } => RmsPropConfig::new()
+                .with_alpha(alpha as f32)
+                .with_epsilon(eps as f32)
+                .with_momentum(momentum as f32)
+                .with_centered(centered)
+                .with_weight_decay(decay(weight_decay))
+                .init(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
