@@ -50,7 +50,7 @@ impl Default for Classes {
 }
 
 /// How a task is drawn from a dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskConfig {
     /// Classes used; `[a, b]` is binary.
@@ -65,17 +65,6 @@ pub struct TaskConfig {
     /// Seed of the draw of images (the demo draws with seed 0).
     #[serde(default)]
     pub draw_seed: u64,
-}
-
-impl Default for TaskConfig {
-    fn default() -> Self {
-        TaskConfig {
-            classes: Classes::default(),
-            train_per_class: None,
-            test_per_class: None,
-            draw_seed: 0,
-        }
-    }
 }
 
 /// A task ready for training: scaled images and labels `0..num_classes`.
