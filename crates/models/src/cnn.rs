@@ -84,6 +84,7 @@ impl CnnConfig {
                 conv: Conv2dConfig::new([ch, out], [3, 3])
                     .with_padding(PaddingConfig2d::Same)
                     .with_bias(self.hidden_bias)
+                    .with_initializer(self.activation.initializer())
                     .init(device),
                 pool: pooled.then(|| MaxPool2dConfig::new([2, 2]).init()),
             });

@@ -7,6 +7,9 @@
 //!   linear head on the flattened output. Blocks are named `conv1`, `conv2`, ...; their outputs
 //!   are flattened per sample.
 //!
+//! Hidden layers start from He-uniform weights scaled for their activation
+//! ([`Activation::initializer`]); the head keeps burn's default.
+//!
 //! Both take flat inputs `[batch, c * h * w]` (the CNN reshapes them), and configs are serde
 //! structs that live in the experiment files. Models never read files.
 

@@ -51,6 +51,7 @@ impl MlpConfig {
             hidden.push(
                 LinearConfig::new(fan_in, w)
                     .with_bias(self.hidden_bias)
+                    .with_initializer(self.activation.initializer())
                     .init(device),
             );
             fan_in = w;

@@ -17,6 +17,104 @@ pub struct Cli {
 pub enum Command {
     /// Measure the alignment of a feature matrix with its labels.
     Align(AlignArgs),
+    /// Train and measure the runs of an experiment file (TOML), resuming where it stopped.
+    Run(RunArgs),
+    /// Rebuild summary.csv, the tables and the plots from the runs in a results folder.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Experiment file, e.g. experiments/demo.toml.
+    pub file: PathBuf,
+    /// Results folder [default: runs/<experiment name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Data folder (see scripts/fetch-data.sh) [default: data/, else the embedded MNIST subset].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Compute backend [default: cpu when compiled in].
+    #[arg(long)]
+    pub backend: Option<crate::backend::Backend>,
+    /// Training runs in parallel [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run only the K-th (1-based) of N disjoint slices of the grid, e.g. 3/8.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// List the runs that would execute and those already done, and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `K/N`: the K-th of N slices, 1 <= K <= N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+impl Shard {
+    /// Whether run `index` (0-based, in grid order) belongs to this slice: index mod N = K - 1.
+    pub fn contains(&self, index: usize) -> bool {
+        index % self.n == self.k - 1
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}': expected K/N with 1 <= K <= N, e.g. 2/8");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Md,
+    Csv,
+    Latex,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A results folder written by `runner run` (or many shards writing to one folder).
+    pub dir: PathBuf,
+    /// Table format printed on stdout (table.md is always written).
+    #[arg(long, default_value = "md")]
+    pub format: Format,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_disjoint_and_cover_the_grid() {
+        for n in 1..=7 {
+            let shards: Vec<Shard> = (1..=n)
+                .map(|k| format!("{k}/{n}").parse().unwrap())
+                .collect();
+            for index in 0..50 {
+                assert_eq!(
+                    shards.iter().filter(|s| s.contains(index)).count(),
+                    1,
+                    "run {index} with {n} shards"
+                );
+            }
+        }
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

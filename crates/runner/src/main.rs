@@ -4,9 +4,17 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod backend;
 mod cli;
 mod commands;
+mod experiment;
 mod io;
+mod measure;
+mod output;
+mod plot;
+mod progress;
+mod report;
+mod train;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

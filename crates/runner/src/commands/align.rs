@@ -70,11 +70,14 @@ pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
         write_outputs(dir, &report, &json)?;
     }
     if args.json {
-        println!("{json}");
+        crate::io::emit(&format!("{json}\n"));
     } else {
-        print!("{}", human(args, &plan, &report));
+        crate::io::emit(&human(args, &plan, &report));
         if let Some(dir) = &args.out {
-            println!("wrote {}/alignment.json and curve.csv", dir.display());
+            crate::io::emit(&format!(
+                "wrote {}/alignment.json and curve.csv\n",
+                dir.display()
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,10 +5,14 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod align;
+mod report;
+pub mod run;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Align(args) => align::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

@@ -126,3 +126,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     };
     write().with_context(|| format!("writing {}", path.display()))
 }
+
+/// Prints to stdout; a closed pipe (`runner ... | head`) ends the program quietly instead of
+/// panicking.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}

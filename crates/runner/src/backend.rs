@@ -1,0 +1,66 @@
+//! The one place where a backend becomes a device.
+
+use anyhow::bail;
+use burn::tensor::Device;
+use clap::ValueEnum;
+use serde::Serialize;
+
+/// Compute backends this binary may have been built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn's ndarray CPU backend (cargo feature `ndarray`, the default).
+    Cpu,
+    /// burn's wgpu backend on Vulkan (cargo feature `wgpu`).
+    Wgpu,
+}
+
+impl Backend {
+    /// The backends compiled into this binary.
+    pub fn compiled() -> Vec<Backend> {
+        let mut v = Vec::new();
+        if cfg!(feature = "ndarray") {
+            v.push(Backend::Cpu);
+        }
+        if cfg!(feature = "wgpu") {
+            v.push(Backend::Wgpu);
+        }
+        v
+    }
+
+    /// The CPU backend when compiled in, else wgpu.
+    pub fn default_compiled() -> Backend {
+        Self::compiled().first().copied().unwrap_or(Backend::Cpu)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu (ndarray)",
+            Backend::Wgpu => "wgpu (vulkan)",
+        }
+    }
+
+    /// The device for this backend, or an error naming the cargo feature to build with.
+    pub fn device(&self) -> anyhow::Result<Device> {
+        match self {
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)]
+            // burn 0.22 marks ndarray deprecated in favour of flex; it is the design's CPU backend
+            Backend::Cpu => Ok(Device::ndarray()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
+            #[allow(unreachable_patterns)]
+            other => bail!(
+                "--backend {}: this runner was built without it (rebuild with `--features {}`)",
+                match other {
+                    Backend::Cpu => "cpu",
+                    Backend::Wgpu => "wgpu",
+                },
+                match other {
+                    Backend::Cpu => "ndarray",
+                    Backend::Wgpu => "wgpu",
+                }
+            ),
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! Experiment files: one TOML file describes a run (and, with `[sweep]`, a grid of runs).
+//!
+//! ```toml
+//! name = "demo"
+//! labels = "true"            # or "random": a seeded shuffle of the training labels
+//! seed = 0                   # initialisation, minibatch order and the label shuffle
+//! [data]
+//! dataset = "mnist"          # mnist | fashion-mnist | digits | cifar10
+//! [task]
+//! classes = [0, 1]           # two classes: binary; more, or "all": multi-class
+//! train_per_class = 500
+//! draw_seed = 0
+//! [model]
+//! kind = "mlp"               # or "cnn"
+//! depth = 3
+//! width = 128
+//! hidden_bias = false
+//! [optimizer]
+//! name = "adam"              # sgd | adam | rmsprop
+//! lr = 1e-3
+//! [train]
+//! epochs = 100
+//! batch_size = 64
+//! [measure]
+//! grid = "demo"              # or "normalized"
+//! ```
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use repalign_alignment::{Grid, Options};
+use repalign_data::{DatasetName, LabelMode, TaskConfig};
+use repalign_models::ModelConfig;
+use repalign_optim::OptimizerConfig;
+use serde::{Deserialize, Serialize};
+
+/// Which dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    pub dataset: DatasetName,
+}
+
+/// The training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    /// Binary logistic loss on one logit (BCE with logits on 0/1 targets).
+    Logistic,
+    /// Softmax cross-entropy on one logit per class.
+    CrossEntropy,
+    /// `1/2 (z - y)^2` on +-1 targets (one-vs-rest columns for several classes).
+    Squared,
+}
+
+/// Stop once both hold at the end of an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopRule {
+    /// Training accuracy (on the epoch's minibatches) at least this.
+    pub train_acc: f64,
+    /// Mean training loss of the epoch below this.
+    pub loss: f64,
+}
+
+fn batch_64() -> usize {
+    64
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Most epochs.
+    pub epochs: usize,
+    #[serde(default = "batch_64")]
+    pub batch_size: usize,
+    /// Default: logistic for two classes, cross-entropy for more.
+    #[serde(default)]
+    pub loss: Option<LossKind>,
+    #[serde(default)]
+    pub stop: Option<StopRule>,
+    /// Also measure alignment every this many epochs (0: only at the end).
+    #[serde(default)]
+    pub measure_every: usize,
+}
+
+/// Threshold grid of the reported curves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum GridName {
+    #[default]
+    Normalized,
+    Demo,
+}
+
+impl GridName {
+    pub fn grid(&self) -> Grid {
+        match self {
+            GridName::Normalized => Grid::default(),
+            GridName::Demo => Grid::Demo,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn batch_500() -> usize {
+    500
+}
+
+/// How alignment is measured after training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureConfig {
+    #[serde(default)]
+    pub grid: GridName,
+    #[serde(default = "yes")]
+    pub bias_column: bool,
+    #[serde(default = "yes")]
+    pub row_normalize: bool,
+    /// Rows per forward pass while streaming activations into the accumulators.
+    #[serde(default = "batch_500")]
+    pub batch_size: usize,
+}
+
+impl Default for MeasureConfig {
+    fn default() -> Self {
+        MeasureConfig {
+            grid: GridName::default(),
+            bias_column: true,
+            row_normalize: true,
+            batch_size: 500,
+        }
+    }
+}
+
+impl MeasureConfig {
+    pub fn options(&self) -> Options {
+        Options {
+            bias_column: self.bias_column,
+            row_normalize: self.row_normalize,
+        }
+    }
+}
+
+/// One fully resolved run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default)]
+    pub labels: LabelMode,
+    #[serde(default)]
+    pub seed: u64,
+    pub data: DataConfig,
+    #[serde(default)]
+    pub task: TaskConfig,
+    pub model: ModelConfig,
+    pub optimizer: OptimizerConfig,
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub measure: MeasureConfig,
+}
+
+impl RunConfig {
+    /// Checks values no type can rule out, naming the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.train.epochs == 0 {
+            bail!("train.epochs must be at least 1");
+        }
+        if self.train.batch_size == 0 {
+            bail!("train.batch_size must be at least 1");
+        }
+        if self.measure.batch_size == 0 {
+            bail!("measure.batch_size must be at least 1");
+        }
+        self.optimizer.validate().context("optimizer")?;
+        Ok(())
+    }
+
+    /// Canonical JSON of the config: the identity of a run.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("configs serialise")
+    }
+
+    /// A readable, stable id: the model, optimizer, label mode and seed, then a hash of the
+    /// whole config, so the same config always lands in the same directory.
+    pub fn run_id(&self) -> String {
+        let json = self.canonical_json();
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for b in json.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        format!(
+            "{}-d{}-w{}-{}-{}-s{}-{:08x}",
+            self.model.kind(),
+            self.model.depth(),
+            self.model.width_label(),
+            self.optimizer.name(),
+            self.labels.as_str(),
+            self.seed,
+            (h >> 32) as u32
+        )
+    }
+}
+
+/// Reads an experiment file into its runs.
+pub fn load(path: &Path) -> anyhow::Result<Vec<RunConfig>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// Parses the text of an experiment file into its runs, in grid order.
+///
+/// Without a `[sweep]` table the file is one run. With one, every entry of `[sweep]` is a list
+/// of alternatives for the field at its path (`model.depth = [1, 2]`, `labels = ["true",
+/// "random"]`, `optimizer = [{ name = "sgd", lr = 0.01 }, ...]`); the runs are every
+/// combination, the first entry varying slowest. Shallower paths apply first, so a sweep over
+/// `model` and one over `model.depth` combine.
+pub fn parse(text: &str) -> anyhow::Result<Vec<RunConfig>> {
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+    let Some(sweep) = table.remove("sweep") else {
+        let run: RunConfig = toml::from_str(text)
+            .map_err(|e| anyhow!("{}", with_suggestion(e.to_string().trim_end())))?;
+        run.validate()?;
+        return Ok(vec![run]);
+    };
+    let toml::Value::Table(sweep) = sweep else {
+        bail!("`sweep` must be a table of lists, e.g. [sweep] model.depth = [1, 2]");
+    };
+    let mut axes = Vec::new();
+    collect_axes(&sweep, String::new(), &mut axes)?;
+    let mut runs = Vec::new();
+    let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+    for i in 0..total {
+        // Mixed radix, first axis slowest.
+        let mut rest = i;
+        let mut choice = vec![0; axes.len()];
+        for (k, (_, values)) in axes.iter().enumerate().rev() {
+            choice[k] = rest % values.len();
+            rest /= values.len();
+        }
+        let mut order: Vec<usize> = (0..axes.len()).collect();
+        order.sort_by_key(|&k| axes[k].0.split('.').count());
+        let mut t = table.clone();
+        for &k in &order {
+            set_path(&mut t, &axes[k].0, axes[k].1[choice[k]].clone());
+        }
+        let described = || {
+            axes.iter()
+                .zip(&choice)
+                .map(|((path, values), &c)| format!("{path} = {}", values[c]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let run: RunConfig = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                anyhow!(
+                    "{} (in the run with {})",
+                    with_suggestion(e.to_string().trim_end()),
+                    described()
+                )
+            })?;
+        run.validate()
+            .with_context(|| format!("in the run with {}", described()))?;
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+fn collect_axes(
+    table: &toml::Table,
+    prefix: String,
+    axes: &mut Vec<(String, Vec<toml::Value>)>,
+) -> anyhow::Result<()> {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Array(values) if values.is_empty() => {
+                bail!("sweep.{path} is an empty list")
+            }
+            toml::Value::Array(values) => axes.push((path, values.clone())),
+            toml::Value::Table(inner) => collect_axes(inner, path, axes)?,
+            other => bail!("sweep.{path} = {other} must be a list of alternatives, e.g. [{other}]"),
+        }
+    }
+    Ok(())
+}
+
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().expect("paths are not empty");
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        t = entry.as_table_mut().expect("made a table above");
+    }
+    t.insert(last.to_string(), value);
+}
+
+/// Adds "did you mean `x`?" to serde's "unknown field `y`, expected one of ..." when one of the
+/// expected names is a near miss.
+fn with_suggestion(message: &str) -> String {
+    let Some(start) = message.find("unknown field `") else {
+        return message.to_string();
+    };
+    let rest = &message[start + "unknown field `".len()..];
+    let Some(end) = rest.find('`') else {
+        return message.to_string();
+    };
+    let unknown = &rest[..end];
+    let expected: Vec<&str> = rest[end + 1..].split('`').skip(1).step_by(2).collect();
+    let best = expected
+        .iter()
+        .map(|e| (edit_distance(unknown, e), *e))
+        .min()
+        .filter(|(d, e)| *d <= 2.max(e.len() / 4));
+    match best {
+        Some((_, e)) => format!("{message} (did you mean `{e}`?)"),
+        None => message.to_string(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../../experiments/demo.toml");
+
+    #[test]
+    fn demo_file_parses_to_the_spec_recipe() {
+        let runs = parse(DEMO).unwrap();
+        assert_eq!(runs.len(), 1);
+        let r = &runs[0];
+        assert_eq!(r.data.dataset, DatasetName::Mnist);
+        assert_eq!(r.task.train_per_class, Some(500));
+        assert_eq!(r.model.depth(), 3);
+        assert_eq!(
+            r.optimizer,
+            OptimizerConfig::Adam {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.0
+            }
+        );
+        assert_eq!((r.train.epochs, r.train.batch_size), (100, 64));
+        assert_eq!(r.measure.grid, GridName::Demo);
+    }
+
+    #[test]
+    fn run_ids_are_stable_and_differ_with_the_config() {
+        let a = parse(DEMO).unwrap().remove(0);
+        let b = parse(DEMO).unwrap().remove(0);
+        assert_eq!(a.run_id(), b.run_id());
+        assert!(
+            a.run_id().starts_with("mlp-d3-w128-adam-true-s0-"),
+            "{}",
+            a.run_id()
+        );
+        let c = RunConfig {
+            seed: 1,
+            ..a.clone()
+        };
+        assert_ne!(a.run_id(), c.run_id());
+    }
+
+    const GRID: &str = r#"
+name = "grid"
+[data]
+dataset = "mnist"
+[model]
+kind = "mlp"
+depth = 1
+[optimizer]
+name = "adam"
+lr = 1e-3
+[train]
+epochs = 2
+[sweep]
+model.depth = [1, 2, 3]
+labels = ["true", "random"]
+optimizer = [{ name = "sgd", lr = 0.01, momentum = 0.9 }, { name = "adam", lr = 1e-3 }]
+seed = [0, 1]
+"#;
+
+    #[test]
+    fn sweeps_expand_to_the_full_grid_in_order() {
+        let runs = parse(GRID).unwrap();
+        assert_eq!(runs.len(), 3 * 2 * 2 * 2);
+        // First axis slowest, last fastest.
+        assert_eq!(
+            (
+                runs[0].model.depth(),
+                runs[0].labels,
+                runs[0].optimizer.name(),
+                runs[0].seed
+            ),
+            (1, LabelMode::True, "sgd", 0)
+        );
+        assert_eq!(runs[1].seed, 1);
+        assert_eq!(runs[2].optimizer.name(), "adam");
+        assert_eq!(runs[4].labels, LabelMode::Random);
+        assert_eq!(runs[8].model.depth(), 2);
+        let mut ids: Vec<String> = runs.iter().map(|r| r.run_id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 24, "every run has its own id");
+        // The same file always gives the same ids.
+        let again: Vec<String> = parse(GRID).unwrap().iter().map(|r| r.run_id()).collect();
+        assert_eq!(again, runs.iter().map(|r| r.run_id()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn whole_tables_and_their_fields_combine() {
+        let text = GRID.replace(
+            "model.depth = [1, 2, 3]",
+            "model = [{ kind = \"mlp\", depth = 1 }, { kind = \"cnn\", depth = 1, channels = 4 }]\nmodel.depth = [1, 2]",
+        );
+        // A TOML table cannot hold both `model = [...]` and `model.depth`: that is a parse error.
+        assert!(parse(&text).is_err());
+        let text = GRID.replace(
+            "model.depth = [1, 2, 3]",
+            "model = [{ kind = \"mlp\", depth = 2, activation = \"identity\" }, { kind = \"cnn\", depth = 2, channels = 4 }]",
+        );
+        let runs = parse(&text).unwrap();
+        assert_eq!(runs.len(), 16);
+        assert_eq!(runs[0].model.kind(), "mlp");
+        assert_eq!(runs[8].model.kind(), "cnn");
+    }
+
+    #[test]
+    fn sweep_errors_name_the_key_and_suggest() {
+        let err = format!(
+            "{:#}",
+            parse(&GRID.replace("model.depth = [1, 2, 3]", "model.dept = [1, 2]")).unwrap_err()
+        );
+        assert!(
+            err.contains("unknown field `dept`") && err.contains("did you mean `depth`?"),
+            "{err}"
+        );
+        assert!(err.contains("model.dept = 1"), "names the run: {err}");
+        let err = format!(
+            "{:#}",
+            parse(&GRID.replace("seed = [0, 1]", "seed = 3")).unwrap_err()
+        );
+        assert!(err.contains("sweep.seed = 3 must be a list"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse(&GRID.replace("seed = [0, 1]", "seed = []")).unwrap_err()
+        );
+        assert!(err.contains("sweep.seed is an empty list"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let err = parse(&DEMO.replace("batch_size = 64", "batchsize = 64"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("batchsize") && err.contains("did you mean `batch_size`?"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line"),
+            "a single run's errors carry the position: {err}"
+        );
+        let err = parse(&DEMO.replace("hidden_bias = false", "hiden_bias = false"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `hidden_bias`?"), "{err}");
+        let err = parse(&DEMO.replace("epochs = 100", "epochs = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("train.epochs"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse(&DEMO.replace("lr = 1e-3", "lr = -1.0")).unwrap_err()
+        );
+        assert!(
+            err.contains("optimizer") && err.contains("lr = -1"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! After training: one streaming pass over the training set feeds the input and every hidden
+//! layer, batch by batch, into the alignment accumulators (never holding all activations), and
+//! gives the training loss and accuracy; a second pass gives the test accuracy.
+
+use anyhow::Context;
+use burn::tensor::{Device, Tensor};
+use repalign_alignment::{Accumulator, Report, Targets, Task as TargetTask};
+use repalign_data::Task;
+use repalign_models::Model;
+
+use crate::experiment::{LossKind, MeasureConfig};
+use crate::train::{batch_loss, gather, predictions, scalar};
+
+/// Loss and accuracy of a model on a set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub acc: f64,
+}
+
+/// Alignment targets for labels `0..num_classes`: binary for two classes (label 0 is -1),
+/// one-vs-rest for more.
+pub fn targets(labels: &[u32], num_classes: usize) -> anyhow::Result<Targets> {
+    let y: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
+    let task = if num_classes == 2 {
+        TargetTask::Binary
+    } else {
+        TargetTask::Multiclass
+    };
+    Ok(Targets::new(task, &y)?)
+}
+
+fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+/// The alignment of the input and of every hidden layer with the labels the model was trained
+/// on (`task.train_y`), and the training loss and accuracy.
+pub fn measure_layers(
+    model: &Model,
+    task: &Task,
+    kind: LossKind,
+    config: &MeasureConfig,
+    device: &Device,
+) -> anyhow::Result<(Vec<Report>, Evaluation)> {
+    let targets = targets(&task.train_y, task.num_classes)?;
+    let c = targets.columns();
+    let d = task.input_len();
+    let options = config.options();
+    let names: Vec<String> = std::iter::once("input".to_string())
+        .chain(model.layer_names())
+        .collect();
+    let mut input = Accumulator::new(d, c, options);
+    let mut layers: Vec<Option<Accumulator>> = (1..names.len()).map(|_| None).collect();
+    let (mut loss_sum, mut correct) = (0.0, 0usize);
+    let n = task.train_len();
+    let all: Vec<usize> = (0..n).collect();
+    for (b, idx) in all.chunks(config.batch_size).enumerate() {
+        let (start, end) = (idx[0], idx[idx.len() - 1] + 1);
+        let y = targets.rows(start, end);
+        input
+            .push(&task.train_x[start * d..end * d], y)
+            .context("input")?;
+        let out = model.forward(gather(&task.train_x, d, idx, device));
+        for (k, h) in out.hidden.into_iter().enumerate() {
+            let [_, p] = h.dims();
+            let acc = layers[k].get_or_insert_with(|| Accumulator::new(p, c, options));
+            acc.push(&to_vec(h)?, y)
+                .with_context(|| format!("{} (batch {b})", names[k + 1]))?;
+        }
+        let labels = &task.train_y[start..end];
+        loss_sum +=
+            scalar(batch_loss(kind, out.logits.clone(), labels, device))? * idx.len() as f64;
+        correct += predictions(out.logits)?
+            .iter()
+            .zip(labels)
+            .filter(|(p, t)| p == t)
+            .count();
+    }
+    let grid = config.grid.grid();
+    let task_kind = targets.task();
+    let mut reports = vec![
+        Report::new(&input.finish().context("input")?, task_kind, &grid, options)
+            .with_layer("input"),
+    ];
+    for (acc, name) in layers.into_iter().zip(names.iter().skip(1)) {
+        let acc = acc.context("no batches")?;
+        let spectrum = acc.finish().with_context(|| name.clone())?;
+        reports.push(Report::new(&spectrum, task_kind, &grid, options).with_layer(name.clone()));
+    }
+    Ok((
+        reports,
+        Evaluation {
+            loss: loss_sum / n as f64,
+            acc: correct as f64 / n as f64,
+        },
+    ))
+}
+
+/// Loss and accuracy on the test set (true labels).
+pub fn evaluate_test(
+    model: &Model,
+    task: &Task,
+    kind: LossKind,
+    batch: usize,
+    device: &Device,
+) -> anyhow::Result<Evaluation> {
+    let d = task.input_len();
+    let n = task.test_len();
+    if n == 0 {
+        return Ok(Evaluation {
+            loss: f64::NAN,
+            acc: f64::NAN,
+        });
+    }
+    let all: Vec<usize> = (0..n).collect();
+    let (mut loss_sum, mut correct) = (0.0, 0usize);
+    for idx in all.chunks(batch) {
+        let logits = model.forward(gather(&task.test_x, d, idx, device)).logits;
+        let labels: Vec<u32> = idx.iter().map(|&i| task.test_y[i]).collect();
+        loss_sum += scalar(batch_loss(kind, logits.clone(), &labels, device))? * idx.len() as f64;
+        correct += predictions(logits)?
+            .iter()
+            .zip(&labels)
+            .filter(|(p, t)| p == t)
+            .count();
+    }
+    Ok(Evaluation {
+        loss: loss_sum / n as f64,
+        acc: correct as f64 / n as f64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use repalign_alignment::{Grid, Options, measure};
+
+    use super::*;
+    use crate::train::tests::{blobs, cpu, tiny_run};
+    use crate::train::{LossKind, train};
+
+    #[test]
+    fn streamed_layers_equal_the_measure_on_whole_matrices() {
+        let task = blobs(150, 6);
+        let run = tiny_run(
+            "kind = \"mlp\"\ndepth = 2\nwidth = 12",
+            "name = \"adam\"\nlr = 0.01",
+            3,
+        );
+        let device = cpu();
+        let model = train(&run, &task, &device, &mut |_| {}).unwrap().model;
+        // Batches of 40 rows: the hidden layers (p = 13) switch to the Gram path mid-stream.
+        let cfg = MeasureConfig {
+            batch_size: 40,
+            ..MeasureConfig::default()
+        };
+        let (reports, eval) =
+            measure_layers(&model, &task, LossKind::Logistic, &cfg, &device).unwrap();
+        assert_eq!(
+            reports
+                .iter()
+                .map(|r| r.layer.clone().unwrap())
+                .collect::<Vec<_>>(),
+            vec!["input", "hidden1", "hidden2"]
+        );
+        let targets = targets(&task.train_y, 2).unwrap();
+        let whole_input = measure(&task.train_x, 8, &targets, Options::default()).unwrap();
+        assert!((reports[0].summary.auc - whole_input.summary().auc).abs() < 1e-12);
+        // Hidden layer 2 from one forward pass over everything.
+        let x = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(task.train_x.clone(), [150, 8]),
+            &device,
+        );
+        let h = to_vec(model.forward(x).hidden[1].clone()).unwrap();
+        let whole = measure(&h, 12, &targets, Options::default()).unwrap();
+        let r = &reports[2];
+        assert_eq!(r.p, 13);
+        assert!(
+            (r.summary.auc - whole.summary().auc).abs() < 1e-6,
+            "{} vs {}",
+            r.summary.auc,
+            whole.summary().auc
+        );
+        assert_eq!(r.curve.thresholds, Grid::default().thresholds());
+        assert!(eval.acc > 0.5 && eval.loss.is_finite());
+    }
+}

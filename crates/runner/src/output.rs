@@ -1,0 +1,91 @@
+//! A run's directory: `config.json` first, then `metrics.csv`, `alignment.json` and the plots,
+//! and `result.json` last. Every file is written atomically, so a run killed at any moment
+//! leaves either a complete `result.json` or none (and is then redone).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use repalign_alignment::Report;
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::RunConfig;
+use crate::io::write_atomic;
+use crate::train::EpochStats;
+
+/// Everything `config.json` records.
+#[derive(Debug, Serialize)]
+pub struct ConfigRecord<'a> {
+    pub run_id: String,
+    pub config: &'a RunConfig,
+    pub seed: u64,
+    pub backend: &'static str,
+    pub data_source: String,
+    pub versions: Versions,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Versions {
+    pub runner: &'static str,
+    pub burn: &'static str,
+    pub faer: &'static str,
+}
+
+impl Versions {
+    pub fn current() -> Self {
+        Versions {
+            runner: env!("CARGO_PKG_VERSION"),
+            burn: "0.22.1",
+            faer: "0.24",
+        }
+    }
+}
+
+/// What a finished run reports in `result.json` (its presence marks the run complete).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub run_id: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub epochs: usize,
+    pub train_loss: f64,
+    pub train_acc: f64,
+    pub test_acc: f64,
+    pub seconds: f64,
+    /// The canonical config, to check a resumed run is the same run.
+    pub config: serde_json::Value,
+}
+
+pub fn run_dir(out: &Path, run: &RunConfig) -> PathBuf {
+    out.join(run.run_id())
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    write_atomic(path, text.as_bytes())
+}
+
+pub fn write_metrics(dir: &Path, history: &[EpochStats]) -> anyhow::Result<()> {
+    let mut s = String::from("epoch,loss,train_acc\n");
+    for h in history {
+        let _ = writeln!(s, "{},{},{}", h.epoch, h.loss, h.train_acc);
+    }
+    write_atomic(&dir.join("metrics.csv"), s.as_bytes())
+}
+
+pub fn write_alignment(dir: &Path, reports: &[Report]) -> anyhow::Result<()> {
+    write_json(&dir.join("alignment.json"), &reports)
+}
+
+/// The completed result of a run directory, if it holds one for this config.
+pub fn completed(dir: &Path, run: &RunConfig) -> Option<RunResult> {
+    let text = std::fs::read_to_string(dir.join("result.json")).ok()?;
+    let result: RunResult = serde_json::from_str(&text).ok()?;
+    let want: serde_json::Value = serde_json::from_str(&run.canonical_json()).ok()?;
+    (result.config == want).then_some(result)
+}
+
+pub fn create(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}

@@ -1,0 +1,527 @@
+//! What comes back from a results folder: `summary.csv` (one tidy row per run and layer),
+//! `table.md` (the architecture tables), and the plots. Built from whatever runs are there, so
+//! shards written by many jobs into one folder report together.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use repalign_alignment::Report as LayerReport;
+use serde::Serialize;
+
+use crate::experiment::RunConfig;
+use crate::io::write_atomic;
+use crate::output::RunResult;
+
+/// One run found in a results folder.
+#[derive(Debug, Clone)]
+pub struct RunEntry {
+    pub config: RunConfig,
+    pub result: RunResult,
+    /// Input first, then every hidden layer (empty unless the run is done).
+    pub layers: Vec<LayerReport>,
+}
+
+impl RunEntry {
+    pub fn done(&self) -> bool {
+        self.result.status == "done" && !self.layers.is_empty()
+    }
+    pub fn last(&self) -> &LayerReport {
+        self.layers.last().expect("done runs have layers")
+    }
+}
+
+/// All runs of a results folder.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub experiment: String,
+    pub runs: Vec<RunEntry>,
+}
+
+/// Reads every `*/result.json` (and `alignment.json`) under `dir`.
+pub fn build(dir: &Path) -> anyhow::Result<Report> {
+    let mut runs = Vec::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("result.json").is_file())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let read = |name: &str| {
+            std::fs::read_to_string(path.join(name))
+                .with_context(|| format!("reading {}", path.join(name).display()))
+        };
+        let result: RunResult = serde_json::from_str(&read("result.json")?)
+            .with_context(|| format!("{}/result.json", path.display()))?;
+        let config: RunConfig = serde_json::from_value(result.config.clone())
+            .with_context(|| format!("{}/result.json: config", path.display()))?;
+        let layers = if result.status == "done" {
+            serde_json::from_str(&read("alignment.json")?)
+                .with_context(|| format!("{}/alignment.json", path.display()))?
+        } else {
+            vec![]
+        };
+        runs.push(RunEntry {
+            config,
+            result,
+            layers,
+        });
+    }
+    let experiment = runs
+        .first()
+        .map_or_else(|| "empty".to_string(), |r| r.config.name.clone());
+    Ok(Report { experiment, runs })
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    run_id: &'a str,
+    experiment: &'a str,
+    dataset: &'a str,
+    model: &'a str,
+    depth: usize,
+    width: String,
+    activation: &'a str,
+    optimizer: &'a str,
+    lr: f64,
+    labels: &'a str,
+    seed: u64,
+    layer: String,
+    layer_index: Option<usize>,
+    n: Option<usize>,
+    p: Option<usize>,
+    auc: f64,
+    auc_null: f64,
+    k90: Option<usize>,
+    top1: f64,
+    top10: f64,
+    kta: f64,
+    train_loss: f64,
+    train_acc: f64,
+    test_acc: f64,
+    epochs: usize,
+    status: &'a str,
+    seconds: f64,
+    reason: &'a str,
+}
+
+/// Mean, sample standard deviation and count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    pub mean: f64,
+    pub std: f64,
+    pub n: usize,
+}
+
+impl Cell {
+    pub fn of(values: &[f64]) -> Option<Cell> {
+        if values.is_empty() {
+            return None;
+        }
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let var = if n > 1 {
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+        } else {
+            0.0
+        };
+        Some(Cell {
+            mean,
+            std: var.sqrt(),
+            n,
+        })
+    }
+}
+
+/// A table of cells with row and column labels.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: String,
+    pub corner: String,
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    pub cells: Vec<Vec<Option<Cell>>>,
+}
+
+impl Table {
+    fn markdown(&self) -> String {
+        let mut s = format!("### {}\n\n| {} |", self.title, self.corner);
+        for c in &self.columns {
+            let _ = write!(s, " {c} |");
+        }
+        s.push_str("\n|---|");
+        s.push_str(&"---|".repeat(self.columns.len()));
+        s.push('\n');
+        for (r, row) in self.rows.iter().zip(&self.cells) {
+            let _ = write!(s, "| {r} |");
+            for cell in row {
+                match cell {
+                    Some(c) if c.n > 1 => {
+                        let _ = write!(s, " {:.3} ± {:.3} |", c.mean, c.std);
+                    }
+                    Some(c) => {
+                        let _ = write!(s, " {:.3} |", c.mean);
+                    }
+                    None => s.push_str(" – |"),
+                }
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    fn csv(&self) -> String {
+        let mut s = String::from("table,row,column,mean,std,n\n");
+        for (r, row) in self.rows.iter().zip(&self.cells) {
+            for (c, cell) in self.columns.iter().zip(row) {
+                if let Some(x) = cell {
+                    let _ = writeln!(
+                        s,
+                        "\"{}\",\"{r}\",\"{c}\",{},{},{}",
+                        self.title, x.mean, x.std, x.n
+                    );
+                }
+            }
+        }
+        s
+    }
+
+    fn latex(&self) -> String {
+        let esc = |t: &str| t.replace('_', "\\_").replace('%', "\\%");
+        let mut s = format!(
+            "% {}\n\\begin{{tabular}}{{l{}}}\n\\hline\n{}",
+            esc(&self.title),
+            "c".repeat(self.columns.len()),
+            esc(&self.corner)
+        );
+        for c in &self.columns {
+            let _ = write!(s, " & {}", esc(c));
+        }
+        s.push_str(" \\\\\n\\hline\n");
+        for (r, row) in self.rows.iter().zip(&self.cells) {
+            s.push_str(&esc(r));
+            for cell in row {
+                match cell {
+                    Some(c) if c.n > 1 => {
+                        let _ = write!(s, " & ${:.3} \\pm {:.3}$", c.mean, c.std);
+                    }
+                    Some(c) => {
+                        let _ = write!(s, " & ${:.3}$", c.mean);
+                    }
+                    None => s.push_str(" & --"),
+                }
+            }
+            s.push_str(" \\\\\n");
+        }
+        s.push_str("\\hline\n\\end{tabular}\n");
+        s
+    }
+}
+
+fn optimizer_rank(name: &str) -> usize {
+    match name {
+        "sgd" => 0,
+        "adam" => 1,
+        "rmsprop" => 2,
+        _ => 3,
+    }
+}
+
+/// Sort key and label of an architecture; plain `depth d` when only the depth varies.
+pub(crate) fn architectures(
+    runs: &[RunEntry],
+) -> impl Fn(&RunConfig) -> ((String, String, usize, String), String) {
+    let family = |c: &RunConfig| {
+        (
+            c.model.kind().to_string(),
+            c.model.activation().as_str().to_string(),
+            c.model.width_label(),
+        )
+    };
+    let one_family = runs
+        .windows(2)
+        .all(|w| family(&w[0].config) == family(&w[1].config));
+    move |c: &RunConfig| {
+        let (kind, act, width) = family(c);
+        let d = c.model.depth();
+        let label = if one_family {
+            format!("depth {d}")
+        } else {
+            let w = if kind == "cnn" { "c" } else { "w" };
+            format!("{kind} {act} d{d} {w}{width}")
+        };
+        ((kind, act, d, width), label)
+    }
+}
+
+/// Column key and label: optimizer (with its lr when one optimizer has several) x labels.
+pub(crate) fn columns(runs: &[RunEntry]) -> impl Fn(&RunConfig) -> ((usize, u64, usize), String) {
+    let mut lrs: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    for r in runs {
+        let v = lrs.entry(r.config.optimizer.name()).or_default();
+        let lr = r.config.optimizer.lr().to_bits();
+        if !v.contains(&lr) {
+            v.push(lr);
+        }
+    }
+    let many: Vec<&'static str> = lrs
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(k, _)| k)
+        .collect();
+    move |c: &RunConfig| {
+        let name = c.optimizer.name();
+        let lr = c.optimizer.lr();
+        let opt = if many.contains(&name) {
+            format!("{name} lr={lr}")
+        } else {
+            name.to_string()
+        };
+        let labels = c.labels.as_str();
+        (
+            (
+                optimizer_rank(name),
+                lr.to_bits(),
+                usize::from(labels == "random"),
+            ),
+            format!("{opt} {labels}"),
+        )
+    }
+}
+
+impl Report {
+    /// Last hidden layer `auc` by architecture and optimizer x labels, with the input's `auc`
+    /// as a reference row.
+    pub fn tables(&self) -> Vec<Table> {
+        let done: Vec<&RunEntry> = self.runs.iter().filter(|r| r.done()).collect();
+        if done.is_empty() {
+            return vec![];
+        }
+        let arch = architectures(&self.runs);
+        let col = columns(&self.runs);
+        let mut col_keys: BTreeMap<_, String> = BTreeMap::new();
+        let mut arch_keys: BTreeMap<_, String> = BTreeMap::new();
+        for r in &done {
+            let (ck, cl) = col(&r.config);
+            col_keys.insert(ck, cl);
+            let (ak, al) = arch(&r.config);
+            arch_keys.insert(ak, al);
+        }
+        let col_list: Vec<_> = col_keys.into_iter().collect();
+        let arch_list: Vec<_> = arch_keys.into_iter().collect();
+        let gather = |pick: &dyn Fn(&RunEntry) -> Option<f64>,
+                      arch_label: Option<&str>,
+                      col_label: &str|
+         -> Option<Cell> {
+            let v: Vec<f64> = done
+                .iter()
+                .filter(|r| {
+                    arch_label.is_none_or(|a| arch(&r.config).1 == a)
+                        && col(&r.config).1 == col_label
+                })
+                .filter_map(|r| pick(r))
+                .collect();
+            Cell::of(&v)
+        };
+        let make =
+            |title: &str, pick: &dyn Fn(&RunEntry) -> Option<f64>, input_row: bool| -> Table {
+                let mut rows = vec![];
+                let mut cells = vec![];
+                if input_row {
+                    rows.push("input".to_string());
+                    cells.push(
+                        col_list
+                            .iter()
+                            .map(|(_, c)| gather(&|r| Some(r.layers[0].summary.auc), None, c))
+                            .collect(),
+                    );
+                }
+                for (_, a) in &arch_list {
+                    rows.push(a.clone());
+                    cells.push(
+                        col_list
+                            .iter()
+                            .map(|(_, c)| gather(pick, Some(a), c))
+                            .collect(),
+                    );
+                }
+                Table {
+                    title: title.to_string(),
+                    corner: "architecture".into(),
+                    rows,
+                    columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
+                    cells,
+                }
+            };
+        let mut tables = vec![
+            make(
+                "auc of the last hidden layer (mean ± std over seeds)",
+                &|r| Some(r.last().summary.auc),
+                true,
+            ),
+            make(
+                "auc_null of the last hidden layer (the level a random direction reaches)",
+                &|r| Some(r.last().summary.auc_null),
+                true,
+            ),
+            make(
+                "final training accuracy",
+                &|r| Some(r.result.train_acc),
+                false,
+            ),
+        ];
+        // Per layer: rows are (architecture, layer).
+        let mut rows = vec![];
+        let mut cells = vec![];
+        for (_, a) in &arch_list {
+            let depth = done
+                .iter()
+                .filter(|r| arch(&r.config).1 == *a)
+                .map(|r| r.layers.len())
+                .max()
+                .unwrap_or(0);
+            for li in 0..depth {
+                let name = done
+                    .iter()
+                    .find(|r| arch(&r.config).1 == *a && r.layers.len() > li)
+                    .and_then(|r| r.layers[li].layer.clone())
+                    .unwrap_or_default();
+                rows.push(format!("{a} / {li} {name}"));
+                cells.push(
+                    col_list
+                        .iter()
+                        .map(|(_, c)| {
+                            gather(&|r| r.layers.get(li).map(|l| l.summary.auc), Some(a), c)
+                        })
+                        .collect(),
+                );
+            }
+        }
+        tables.push(Table {
+            title: "auc of every layer (0 = input)".into(),
+            corner: "architecture / layer".into(),
+            rows,
+            columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
+            cells,
+        });
+        tables
+    }
+
+    /// Runs that did not finish, with their reasons.
+    fn problems(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter(|r| !r.done())
+            .map(|r| {
+                format!(
+                    "- {} {}: {}",
+                    r.result.run_id,
+                    r.result.status,
+                    r.result.reason.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut s = format!("## {}\n\n", self.experiment);
+        let done = self.runs.iter().filter(|r| r.done()).count();
+        let _ = writeln!(
+            s,
+            "{} runs, {done} done. Cells: mean ± std over seeds (a single run shows its value).\n",
+            self.runs.len()
+        );
+        for t in self.tables() {
+            s.push_str(&t.markdown());
+            s.push('\n');
+        }
+        let problems = self.problems();
+        if !problems.is_empty() {
+            let _ = writeln!(
+                s,
+                "Runs without alignment results:\n{}\n",
+                problems.join("\n")
+            );
+        }
+        s
+    }
+
+    pub fn csv_tables(&self) -> String {
+        let mut s = String::new();
+        for (i, t) in self.tables().iter().enumerate() {
+            let text = t.csv();
+            s.push_str(if i == 0 {
+                &text
+            } else {
+                text.split_once('\n').map_or("", |(_, rest)| rest)
+            });
+        }
+        s
+    }
+
+    pub fn latex(&self) -> String {
+        self.tables()
+            .iter()
+            .map(Table::latex)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `summary.csv`: one row per run and layer (one row with an empty layer for a run that
+    /// did not finish).
+    pub fn summary_csv(&self) -> anyhow::Result<String> {
+        let mut w = csv::Writer::from_writer(vec![]);
+        for r in &self.runs {
+            let c = &r.config;
+            let row = |layer: Option<(usize, &LayerReport)>| Row {
+                run_id: &r.result.run_id,
+                experiment: &c.name,
+                dataset: c.data.dataset.as_str(),
+                model: c.model.kind(),
+                depth: c.model.depth(),
+                width: c.model.width_label(),
+                activation: c.model.activation().as_str(),
+                optimizer: c.optimizer.name(),
+                lr: c.optimizer.lr(),
+                labels: c.labels.as_str(),
+                seed: c.seed,
+                layer: layer.map_or(String::new(), |(_, l)| l.layer.clone().unwrap_or_default()),
+                layer_index: layer.map(|(i, _)| i),
+                n: layer.map(|(_, l)| l.n),
+                p: layer.map(|(_, l)| l.p),
+                auc: layer.map_or(f64::NAN, |(_, l)| l.summary.auc),
+                auc_null: layer.map_or(f64::NAN, |(_, l)| l.summary.auc_null),
+                k90: layer.and_then(|(_, l)| l.summary.k90),
+                top1: layer.map_or(f64::NAN, |(_, l)| l.summary.top1),
+                top10: layer.map_or(f64::NAN, |(_, l)| l.summary.top10),
+                kta: layer.map_or(f64::NAN, |(_, l)| l.summary.kta),
+                train_loss: r.result.train_loss,
+                train_acc: r.result.train_acc,
+                test_acc: r.result.test_acc,
+                epochs: r.result.epochs,
+                status: &r.result.status,
+                seconds: r.result.seconds,
+                reason: r.result.reason.as_deref().unwrap_or(""),
+            };
+            if r.layers.is_empty() {
+                w.serialize(row(None))?;
+            }
+            for (i, l) in r.layers.iter().enumerate() {
+                w.serialize(row(Some((i, l))))?;
+            }
+        }
+        Ok(String::from_utf8(
+            w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+        )?)
+    }
+}
+
+/// Writes `summary.csv`, `table.md` and the plots into `dir`.
+pub fn write(dir: &Path, report: &Report) -> anyhow::Result<()> {
+    write_atomic(&dir.join("summary.csv"), report.summary_csv()?.as_bytes())?;
+    write_atomic(&dir.join("table.md"), report.markdown().as_bytes())?;
+    crate::plot::report_plots(dir, report)
+}

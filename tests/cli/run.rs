@@ -1,0 +1,160 @@
+//! `runner run` on small experiment files over the embedded MNIST subset.
+
+use serde_json::Value;
+
+use crate::util::{TempDir, runner, stderr, stdout};
+
+const TINY: &str = r#"
+name = "tiny"
+labels = "true"
+seed = 3
+[data]
+dataset = "mnist"
+[task]
+classes = [3, 5]
+train_per_class = 30
+test_per_class = 10
+[model]
+kind = "mlp"
+depth = 2
+width = 16
+[optimizer]
+name = "adam"
+lr = 1e-2
+[train]
+epochs = 4
+batch_size = 16
+"#;
+
+#[test]
+fn a_run_writes_its_directory_and_resumes_as_done() {
+    let dir = TempDir::new("run");
+    std::fs::write(dir.path("tiny.toml"), TINY).unwrap();
+    let out = runner(&dir.0, &["run", "tiny.toml", "--out", "res"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("data: mnist from the embedded subset"),
+        "{err}"
+    );
+    let text = stdout(&out);
+    for needle in [
+        "| layer | p | auc | auc_null | k90 | top1 |",
+        "| input | 785 |",
+        "| hidden1 | 17 |",
+        "| hidden2 | 17 |",
+        "status done",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let runs: Vec<_> = std::fs::read_dir(dir.path("res"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert!(
+        run.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("mlp-d2-w16-adam-true-s3-")
+    );
+    for f in [
+        "config.json",
+        "metrics.csv",
+        "alignment.json",
+        "alignment.svg",
+        "alignment.png",
+        "result.json",
+    ] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["seed"], 3);
+    assert_eq!(config["backend"], "cpu (ndarray)");
+    assert_eq!(config["versions"]["burn"], "0.22.1");
+    assert_eq!(config["config"]["model"]["depth"], 2);
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().next(), Some("epoch,loss,train_acc"));
+    assert_eq!(metrics.lines().count(), 5);
+    let align: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("alignment.json")).unwrap())
+            .unwrap();
+    let layers: Vec<&str> = align
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, vec!["input", "hidden1", "hidden2"]);
+    for l in align.as_array().unwrap() {
+        assert_eq!(l["n"], 60);
+        assert!(
+            l["summary"]["auc"].is_f64()
+                && l["curve"]["null"].is_array()
+                && l["spectrum"]["sigma"].is_array()
+        );
+    }
+    let result: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["status"], "done");
+    assert_eq!(result["epochs"], 4);
+    let png = std::fs::read(run.join("alignment.png")).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let svg = std::fs::read_to_string(run.join("alignment.svg")).unwrap();
+    assert!(svg.contains("hidden2") && svg.contains("<svg"));
+
+    // The same config again: nothing is retrained.
+    let again = runner(&dir.0, &["run", "tiny.toml", "--out", "res"]);
+    assert!(again.status.success());
+    assert!(
+        stderr(&again).contains("1 already done, 0 to run"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(dir.path("res/summary.csv").is_file() && dir.path("res/table.md").is_file());
+}
+
+#[test]
+fn bad_experiment_files_and_missing_data_are_named() {
+    let dir = TempDir::new("runbad");
+    std::fs::write(
+        dir.path("typo.toml"),
+        TINY.replace("batch_size = 16", "batch_sise = 16"),
+    )
+    .unwrap();
+    let out = runner(&dir.0, &["run", "typo.toml"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("typo.toml") && err.contains("batch_sise"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::write(
+        dir.path("fashion.toml"),
+        TINY.replace("dataset = \"mnist\"", "dataset = \"fashion-mnist\""),
+    )
+    .unwrap();
+    let out = runner(&dir.0, &["run", "fashion.toml", "--data", "nowhere"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("fashion-mnist not found in nowhere") && err.contains("fetch-data"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path("many.toml"),
+        TINY.replace("train_per_class = 30", "train_per_class = 900"),
+    )
+    .unwrap();
+    let err = stderr(&runner(&dir.0, &["run", "many.toml", "--out", "r2"]));
+    assert!(
+        err.contains("class 3 has 600 training images") && err.contains("asked for 900"),
+        "{err}"
+    );
+}

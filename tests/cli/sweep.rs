@@ -1,0 +1,246 @@
+//! Sweeps: resume after `kill -9`, shards, and rebuilding the report.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{TempDir, runner, stderr, stdout};
+
+/// 2 depths x 2 label modes x 2 seeds = 8 small runs, slow enough to be killed midway.
+const GRID: &str = r#"
+name = "grid"
+[data]
+dataset = "mnist"
+[task]
+classes = [3, 5]
+train_per_class = 20
+test_per_class = 5
+[model]
+kind = "mlp"
+depth = 1
+width = 8
+[optimizer]
+name = "adam"
+lr = 1e-2
+[train]
+epochs = EPOCHS
+batch_size = 8
+[sweep]
+model.depth = [1, 2]
+labels = ["true", "random"]
+seed = [0, 1]
+"#;
+
+fn results(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().join("result.json").is_file())
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path().join("result.json")).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn dry_run_ids(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["run", "grid.toml", "--out", "res", "--dry-run"];
+    args.extend_from_slice(extra);
+    let out = runner(dir, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .filter(|id| id.starts_with("mlp-"))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn a_sweep_killed_midway_resumes_without_losing_or_repeating_runs() {
+    let dir = TempDir::new("kill");
+    std::fs::write(dir.path("grid.toml"), GRID.replace("EPOCHS", "150")).unwrap();
+    let res = dir.path("res");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["run", "grid.toml", "--out", "res", "--jobs", "1"])
+        .current_dir(&dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill (SIGKILL) as soon as the first run has completed.
+    let start = Instant::now();
+    while results(&res).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no run finished"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = results(&res);
+    assert!(
+        !before.is_empty() && before.len() < 8,
+        "killed midway: {} of 8 complete",
+        before.len()
+    );
+
+    let out = runner(&dir.0, &["run", "grid.toml", "--out", "res", "--jobs", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{} already done", before.len())),
+        "{}",
+        stderr(&out)
+    );
+    let after = results(&res);
+    assert_eq!(after.len(), 8, "every run complete");
+    for (id, text) in &after {
+        assert!(text.contains("\"status\": \"done\""), "{id}: {text}");
+    }
+    // Runs finished before the kill were kept as they were, not trained again.
+    for b in &before {
+        assert!(after.contains(b), "{} was redone", b.0);
+    }
+    // Exactly one run folder per grid point, and one summary row per run and layer.
+    let dirs = std::fs::read_dir(&res)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(dirs, 8);
+    let summary = std::fs::read_to_string(res.join("summary.csv")).unwrap();
+    let mut rows = summary.lines();
+    let header = rows.next().unwrap();
+    for col in [
+        "run_id",
+        "experiment",
+        "model",
+        "depth",
+        "width",
+        "activation",
+        "optimizer",
+        "lr",
+        "labels",
+        "seed",
+        "layer",
+        "layer_index",
+        "n",
+        "p",
+        "auc",
+        "auc_null",
+        "k90",
+        "top1",
+        "top10",
+        "kta",
+        "train_loss",
+        "train_acc",
+        "test_acc",
+        "epochs",
+        "status",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == col),
+            "summary.csv lacks {col}: {header}"
+        );
+    }
+    let keys: Vec<(String, String)> = rows
+        .map(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            (f[0].to_string(), f[11].to_string())
+        })
+        .collect();
+    let unique: BTreeSet<_> = keys.iter().cloned().collect();
+    assert_eq!(keys.len(), unique.len(), "no duplicated rows");
+    // depth 1: input + 1 layer; depth 2: input + 2 layers; 4 runs of each.
+    assert_eq!(keys.len(), 4 * 2 + 4 * 3);
+}
+
+#[test]
+fn shards_split_the_grid_and_dry_run_lists_it() {
+    let dir = TempDir::new("shard");
+    std::fs::write(dir.path("grid.toml"), GRID.replace("EPOCHS", "2")).unwrap();
+    let all = dry_run_ids(&dir.0, &[]);
+    assert_eq!(all.len(), 8);
+    let mut seen = BTreeSet::new();
+    for k in 1..=3 {
+        for id in dry_run_ids(&dir.0, &["--shard", &format!("{k}/3")]) {
+            assert!(seen.insert(id.clone()), "{id} in two shards");
+        }
+    }
+    assert_eq!(
+        seen,
+        all.iter().cloned().collect::<BTreeSet<_>>(),
+        "shards cover the grid"
+    );
+    // Shards run into one folder; the report covers whatever is there.
+    for k in ["1/2", "2/2"] {
+        let out = runner(&dir.0, &["run", "grid.toml", "--out", "res", "--shard", k]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let listing = stdout(&runner(
+        &dir.0,
+        &["run", "grid.toml", "--out", "res", "--dry-run"],
+    ));
+    assert!(listing.contains("8 done, 0 to run"), "{listing}");
+    let err = stderr(&runner(&dir.0, &["run", "grid.toml", "--shard", "4/3"]));
+    assert!(err.contains("4/3") && err.contains("K/N"), "{err}");
+}
+
+#[test]
+fn the_report_is_rebuilt_from_the_runs() {
+    let dir = TempDir::new("report");
+    std::fs::write(dir.path("grid.toml"), GRID.replace("EPOCHS", "3")).unwrap();
+    let out = runner(&dir.0, &["run", "grid.toml", "--out", "res"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = std::fs::read_to_string(dir.path("res/table.md")).unwrap();
+    assert!(
+        table.contains("| architecture | adam true | adam random |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| depth 1 |")
+            && table.contains("| depth 2 |")
+            && table.contains("| input |"),
+        "{table}"
+    );
+    assert!(
+        table.contains(" ± "),
+        "cells are mean ± std over seeds: {table}"
+    );
+    let summary = std::fs::read_to_string(dir.path("res/summary.csv")).unwrap();
+    for f in ["auc_vs_depth.svg", "auc_vs_depth.png", "auc_vs_layer.png"] {
+        assert!(dir.path(&format!("res/{f}")).is_file(), "{f}");
+    }
+    std::fs::remove_file(dir.path("res/table.md")).unwrap();
+    std::fs::remove_file(dir.path("res/summary.csv")).unwrap();
+    let rep = runner(&dir.0, &["report", "res"]);
+    assert!(rep.status.success(), "{}", stderr(&rep));
+    assert_eq!(
+        std::fs::read_to_string(dir.path("res/table.md")).unwrap(),
+        table
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path("res/summary.csv")).unwrap(),
+        summary
+    );
+    assert_eq!(stdout(&rep), table);
+    let latex = stdout(&runner(&dir.0, &["report", "res", "--format", "latex"]));
+    assert!(
+        latex.contains("\\begin{tabular}") && latex.contains("\\pm"),
+        "{latex}"
+    );
+    let csv = stdout(&runner(&dir.0, &["report", "res", "--format", "csv"]));
+    assert!(csv.starts_with("table,row,column,mean,std,n\n"), "{csv}");
+    let err = stderr(&runner(&dir.0, &["report", "nothing-here"]));
+    assert!(err.contains("nothing-here"), "{err}");
+}
