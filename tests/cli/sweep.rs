@@ -244,3 +244,60 @@ fn the_report_is_rebuilt_from_the_runs() {
     let err = stderr(&runner(&dir.0, &["report", "nothing-here"]));
     assert!(err.contains("nothing-here"), "{err}");
 }
+
+#[test]
+fn reference_rows_read_the_same_quantity_off_the_input() {
+    let dir = TempDir::new("refrow");
+    std::fs::write(
+        dir.path("grid.toml"),
+        GRID.replace("EPOCHS", "2")
+            .replace("seed = [0, 1]", "seed = [0]"),
+    )
+    .unwrap();
+    assert!(
+        runner(&dir.0, &["run", "grid.toml", "--out", "res"])
+            .status
+            .success()
+    );
+    let summary = std::fs::read_to_string(dir.path("res/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    // The input's auc and auc_null for true labels, as summary.csv has them.
+    let input = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[col("layer")] == "input" && f[col("labels")] == "true")
+        .unwrap();
+    let (auc, null): (f64, f64) = (
+        input[col("auc")].parse().unwrap(),
+        input[col("auc_null")].parse().unwrap(),
+    );
+    let table = std::fs::read_to_string(dir.path("res/table.md")).unwrap();
+    let section = |title: &str| {
+        table
+            .split("### ")
+            .find(|s| s.starts_with(title))
+            .unwrap()
+            .to_string()
+    };
+    let first_cell = |sec: String| {
+        sec.lines()
+            .find(|l| l.starts_with("| input |"))
+            .unwrap()
+            .split('|')
+            .nth(2)
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    // Both depths share the input, so the cell is that value with a zero spread.
+    assert_eq!(
+        first_cell(section("auc of the last")),
+        format!("{auc:.3} ± 0.000")
+    );
+    assert_eq!(
+        first_cell(section("auc_null of the last")),
+        format!("{null:.3} ± 0.000")
+    );
+}

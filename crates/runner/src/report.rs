@@ -326,51 +326,54 @@ impl Report {
                 .collect();
             Cell::of(&v)
         };
-        let make =
-            |title: &str, pick: &dyn Fn(&RunEntry) -> Option<f64>, input_row: bool| -> Table {
-                let mut rows = vec![];
-                let mut cells = vec![];
-                if input_row {
-                    rows.push("input".to_string());
-                    cells.push(
-                        col_list
-                            .iter()
-                            .map(|(_, c)| gather(&|r| Some(r.layers[0].summary.auc), None, c))
-                            .collect(),
-                    );
-                }
-                for (_, a) in &arch_list {
-                    rows.push(a.clone());
-                    cells.push(
-                        col_list
-                            .iter()
-                            .map(|(_, c)| gather(pick, Some(a), c))
-                            .collect(),
-                    );
-                }
-                Table {
-                    title: title.to_string(),
-                    corner: "architecture".into(),
-                    rows,
-                    columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
-                    cells,
-                }
-            };
+        // `input` (when given) is the same quantity read off the input layer, as a reference row.
+        let make = |title: &str,
+                    pick: &dyn Fn(&RunEntry) -> Option<f64>,
+                    input: Option<&dyn Fn(&RunEntry) -> Option<f64>>|
+         -> Table {
+            let mut rows = vec![];
+            let mut cells = vec![];
+            if let Some(input) = input {
+                rows.push("input".to_string());
+                cells.push(
+                    col_list
+                        .iter()
+                        .map(|(_, c)| gather(input, None, c))
+                        .collect(),
+                );
+            }
+            for (_, a) in &arch_list {
+                rows.push(a.clone());
+                cells.push(
+                    col_list
+                        .iter()
+                        .map(|(_, c)| gather(pick, Some(a), c))
+                        .collect(),
+                );
+            }
+            Table {
+                title: title.to_string(),
+                corner: "architecture".into(),
+                rows,
+                columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
+                cells,
+            }
+        };
         let mut tables = vec![
             make(
                 "auc of the last hidden layer (mean ± std over seeds)",
                 &|r| Some(r.last().summary.auc),
-                true,
+                Some(&|r| Some(r.layers[0].summary.auc)),
             ),
             make(
                 "auc_null of the last hidden layer (the level a random direction reaches)",
                 &|r| Some(r.last().summary.auc_null),
-                true,
+                Some(&|r| Some(r.layers[0].summary.auc_null)),
             ),
             make(
                 "final training accuracy",
                 &|r| Some(r.result.train_acc),
-                false,
+                None,
             ),
         ];
         // Per layer: rows are (architecture, layer).
