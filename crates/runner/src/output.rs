@@ -49,12 +49,21 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub epochs: usize,
+    // Metrics a run could not produce are NaN, which JSON writes as null.
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_acc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub test_acc: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub seconds: f64,
     /// The canonical config, to check a resumed run is the same run.
     pub config: serde_json::Value,
+}
+
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 pub fn run_dir(out: &Path, run: &RunConfig) -> PathBuf {
@@ -76,6 +85,30 @@ pub fn write_metrics(dir: &Path, history: &[EpochStats]) -> anyhow::Result<()> {
 
 pub fn write_alignment(dir: &Path, reports: &[Report]) -> anyhow::Result<()> {
     write_json(&dir.join("alignment.json"), &reports)
+}
+
+/// `alignment_history.csv`: the summaries of every layer at every `measure_every`-th epoch,
+/// one tidy row per epoch and layer.
+pub fn write_alignment_history(dir: &Path, history: &[(usize, Vec<Report>)]) -> anyhow::Result<()> {
+    let mut s = String::from("epoch,layer,layer_index,p,auc,auc_null,k90,top1,top10,kta\n");
+    for (epoch, reports) in history {
+        for (i, r) in reports.iter().enumerate() {
+            let m = &r.summary;
+            let k90 = m.k90.map_or(String::new(), |k| k.to_string());
+            let _ = writeln!(
+                s,
+                "{epoch},{},{i},{},{},{},{k90},{},{},{}",
+                r.layer.as_deref().unwrap_or(""),
+                r.p,
+                m.auc,
+                m.auc_null,
+                m.top1,
+                m.top10,
+                m.kta
+            );
+        }
+    }
+    write_atomic(&dir.join("alignment_history.csv"), s.as_bytes())
 }
 
 /// The completed result of a run directory, if it holds one for this config.

@@ -361,6 +361,7 @@ where
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc("auc (area under the normalised alignment curve)")
+        .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { String::new() })
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .draw()
@@ -399,7 +400,7 @@ where
             });
     }
     for (i, (label, v)) in refs.iter().enumerate() {
-        let color = Palette99::pick(series.len() + 2 + i).to_rgba();
+        let color = if i == 0 { BLACK.mix(0.85) } else { RGBColor(150, 60, 0).mix(0.85) };
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x.0, *v), (x.1, *v)],

@@ -149,11 +149,24 @@ pub fn scalar(t: Tensor<1>) -> anyhow::Result<f64> {
 }
 
 /// Trains a fresh model of `run` on `task`. `on_epoch` sees every epoch as it ends.
+#[cfg(test)]
 pub fn train(
     run: &RunConfig,
     task: &Task,
     device: &Device,
     on_epoch: &mut dyn FnMut(&EpochStats),
+) -> anyhow::Result<Trained> {
+    train_and_watch(run, task, device, on_epoch, &mut |_, _| Ok(()))
+}
+
+/// [`train`], also handing the model (without autodiff) to `watch` after every
+/// `train.measure_every`-th epoch.
+pub fn train_and_watch(
+    run: &RunConfig,
+    task: &Task,
+    device: &Device,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+    watch: &mut dyn FnMut(usize, &Model) -> anyhow::Result<()>,
 ) -> anyhow::Result<Trained> {
     let ad = device.clone().autodiff();
     let kind = loss_kind(run, task.num_classes);
@@ -204,6 +217,10 @@ pub fn train(
         };
         history.push(stats);
         on_epoch(&stats);
+        let every = run.train.measure_every;
+        if every > 0 && epoch.is_multiple_of(every) {
+            watch(epoch, &model.valid())?;
+        }
         if let Some(stop) = run.train.stop
             && stats.train_acc >= stop.train_acc
             && stats.loss < stop.loss
@@ -356,6 +373,21 @@ pub(crate) mod tests {
             t.status
         );
         assert_eq!(t.status.as_str(), "diverged");
+    }
+
+    #[test]
+    fn measure_every_hands_over_the_model_on_schedule() {
+        let task = blobs(32, 6);
+        let mut run = tiny_run("kind = \"mlp\"\ndepth = 1\nwidth = 4", "name = \"adam\"\nlr = 0.01", 7);
+        run.train.measure_every = 3;
+        let mut seen = vec![];
+        train_and_watch(&run, &task, &cpu(), &mut |_| {}, &mut |epoch, model| {
+            assert_eq!(model.layer_names(), vec!["hidden1"]);
+            seen.push(epoch);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![3, 6]);
     }
 
     #[test]

@@ -253,8 +253,16 @@ pub fn run_one(
     let task = Task::draw(data, &run.task, run.labels, run.seed).context("task")?;
     let kind = train::loss_kind(run, task.num_classes);
     let mut bar = progress.run(&run_id, run.train.epochs);
-    let trained = train::train(run, &task, device, &mut |s| bar.epoch(s))?;
+    let mut history: Vec<(usize, Vec<Report>)> = Vec::new();
+    let trained = train::train_and_watch(run, &task, device, &mut |s| bar.epoch(s), &mut |epoch, model| {
+        let (reports, _) = measure_layers(model, &task, kind, &run.measure, device)?;
+        history.push((epoch, reports));
+        Ok(())
+    })?;
     bar.finish();
+    if !history.is_empty() {
+        output::write_alignment_history(dir, &history)?;
+    }
     output::write_metrics(dir, &trained.history)?;
     let epochs = trained.history.len();
     let config = serde_json::from_str(&run.canonical_json())?;
