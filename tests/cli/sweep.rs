@@ -315,13 +315,27 @@ fn a_failing_run_is_recorded_and_the_sweep_goes_on() {
     assert!(out.status.success(), "{}", stderr(&out));
     let res = results(&dir.path("res"));
     assert_eq!(res.len(), 4);
-    let failed: Vec<_> = res.iter().filter(|(_, t)| t.contains("\"status\": \"failed\"")).collect();
+    let failed: Vec<_> = res
+        .iter()
+        .filter(|(_, t)| t.contains("\"status\": \"failed\""))
+        .collect();
     assert_eq!(failed.len(), 2, "{res:?}");
-    assert!(failed[0].1.contains("shrink a 28x28 image below 1x1"), "{}", failed[0].1);
+    assert!(
+        failed[0].1.contains("shrink a 28x28 image below 1x1"),
+        "{}",
+        failed[0].1
+    );
     let table = std::fs::read_to_string(dir.path("res/table.md")).unwrap();
-    assert!(table.contains("Runs without alignment results:") && table.contains("failed"), "{table}");
+    assert!(
+        table.contains("Runs without alignment results:") && table.contains("failed"),
+        "{table}"
+    );
     let summary = std::fs::read_to_string(dir.path("res/summary.csv")).unwrap();
-    assert_eq!(summary.lines().filter(|l| l.contains(",failed,")).count(), 2, "{summary}");
+    assert_eq!(
+        summary.lines().filter(|l| l.contains(",failed,")).count(),
+        2,
+        "{summary}"
+    );
 }
 
 #[test]
@@ -335,11 +349,21 @@ fn measure_every_writes_the_alignment_history() {
     std::fs::write(dir.path("grid.toml"), text).unwrap();
     let out = runner(&dir.0, &["run", "grid.toml", "--out", "res"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let run = std::fs::read_dir(dir.path("res")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let run = std::fs::read_dir(dir.path("res"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
     let history = std::fs::read_to_string(run.join("alignment_history.csv")).unwrap();
     let lines: Vec<&str> = history.lines().collect();
-    assert_eq!(lines[0], "epoch,layer,layer_index,p,auc,auc_null,k90,top1,top10,kta");
+    assert_eq!(
+        lines[0],
+        "epoch,layer,layer_index,p,auc,auc_null,k90,top1,top10,kta"
+    );
     // epochs 2 and 4 x (input, hidden1, hidden2)
     assert_eq!(lines.len(), 1 + 2 * 3, "{history}");
-    assert!(lines[1].starts_with("2,input,0,785,") && lines[6].starts_with("4,hidden2,2,9,"), "{history}");
+    assert!(
+        lines[1].starts_with("2,input,0,785,") && lines[6].starts_with("4,hidden2,2,9,"),
+        "{history}"
+    );
 }

@@ -229,8 +229,9 @@ pub fn measure<T: Copy + Into<f64>>(
     acc.finish()
 }
 
-/// Row-major `Phi` for a batch of row-major features.
-pub(crate) fn phi_rows<T: Copy + Into<f64>>(
+/// Row-major `Phi` (`rows x p`) for row-major features (`rows x d`): the bias column appended
+/// and rows scaled to unit norm as `options` say.
+pub fn phi_rows<T: Copy + Into<f64>>(
     features: &[T],
     rows: usize,
     d: usize,

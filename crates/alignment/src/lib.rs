@@ -19,14 +19,16 @@ mod error;
 mod grid;
 mod report;
 mod spectrum;
+mod speed;
 mod targets;
 
 #[cfg(test)]
 mod tests;
 
-pub use accumulate::{Accumulator, Options, measure};
+pub use accumulate::{Accumulator, Options, measure, phi_rows};
 pub use error::AlignError;
 pub use grid::Grid;
 pub use report::{CurveReport, Report, SpectrumReport, SummaryReport};
 pub use spectrum::{Curve, Spectrum, Summary};
+pub use speed::{logistic_descent, squared_descent};
 pub use targets::{Targets, Task};

@@ -24,6 +24,8 @@ pub enum DatasetName {
     FashionMnist,
     Digits,
     Cifar10,
+    /// The synthetic teacher problem (see `TeacherConfig`): generated, never loaded.
+    Teacher,
 }
 
 impl DatasetName {
@@ -33,6 +35,7 @@ impl DatasetName {
             DatasetName::FashionMnist => "fashion-mnist",
             DatasetName::Digits => "digits",
             DatasetName::Cifar10 => "cifar10",
+            DatasetName::Teacher => "teacher",
         }
     }
 }
@@ -175,6 +178,7 @@ fn marker(name: DatasetName, dir: &Path) -> PathBuf {
         DatasetName::FashionMnist => dir.join("fashion-mnist/train-images-idx3-ubyte.gz"),
         DatasetName::Digits => dir.join("digits/digits.csv.gz"),
         DatasetName::Cifar10 => dir.join("cifar-10-batches-bin/data_batch_1.bin"),
+        DatasetName::Teacher => dir.join("<synthetic>"),
     }
 }
 
@@ -182,6 +186,11 @@ fn marker(name: DatasetName, dir: &Path) -> PathBuf {
 /// comes from the embedded subset (check [`Dataset::source`]); other datasets are an error that
 /// names the fetch command.
 pub fn load(name: DatasetName, dir: &Path, embedded_fallback: bool) -> Result<Dataset, DataError> {
+    if name == DatasetName::Teacher {
+        return Err(DataError::Task(
+            "the teacher dataset is generated from [data.teacher], not loaded".into(),
+        ));
+    }
     let first = marker(name, dir);
     if !first.exists() {
         if embedded_fallback && name == DatasetName::Mnist {
@@ -238,6 +247,7 @@ pub fn load(name: DatasetName, dir: &Path, embedded_fallback: bool) -> Result<Da
                 },
             })
         }
+        DatasetName::Teacher => unreachable!("handled above"),
         DatasetName::Cifar10 => {
             let d = dir.join("cifar-10-batches-bin");
             let mut train = Split {

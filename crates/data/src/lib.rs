@@ -15,6 +15,7 @@ mod digits;
 mod error;
 mod idx;
 mod rng;
+mod synthetic;
 mod task;
 
 pub use cifar::read_cifar10_batch;
@@ -23,4 +24,5 @@ pub use digits::read_digits;
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels};
 pub use rng::Rng;
+pub use synthetic::{Teacher, TeacherConfig};
 pub use task::{AllClasses, Classes, LabelMode, Task, TaskConfig, shuffle_labels};

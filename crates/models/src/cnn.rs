@@ -1,10 +1,10 @@
-//! Convolutional network: `depth` blocks `Conv2d 3x3 (same) -> act [-> MaxPool 2x2]`, then a
+//! Convolutional network: `depth` blocks `Conv2d 3x3 (same) [-> BatchNorm] -> act [-> MaxPool 2x2]`, then a
 //! linear head on the flattened last block.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,9 @@ pub struct CnnConfig {
     /// Bias in the conv layers (the head always has one).
     #[serde(default = "yes")]
     pub hidden_bias: bool,
+    /// Batch normalisation after every conv, before the activation (VGG-style nets).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch_norm: bool,
 }
 
 impl CnnConfig {
@@ -49,6 +52,7 @@ impl CnnConfig {
             activation: Activation::Relu,
             pool_every: 1,
             hidden_bias: true,
+            batch_norm: false,
         }
     }
 
@@ -86,6 +90,9 @@ impl CnnConfig {
                     .with_bias(self.hidden_bias)
                     .with_initializer(self.activation.initializer())
                     .init(device),
+                norm: self
+                    .batch_norm
+                    .then(|| BatchNormConfig::new(out).init(device)),
                 pool: pooled.then(|| MaxPool2dConfig::new([2, 2]).init()),
             });
             ch = out;
@@ -99,10 +106,11 @@ impl CnnConfig {
     }
 }
 
-/// `Conv2d 3x3 -> act [-> MaxPool 2x2]`.
+/// `Conv2d 3x3 [-> BatchNorm] -> act [-> MaxPool 2x2]`.
 #[derive(Module, Debug)]
 pub struct ConvBlock {
     conv: Conv2d,
+    norm: Option<BatchNorm>,
     pool: Option<MaxPool2d>,
 }
 
@@ -129,7 +137,11 @@ impl Cnn {
         let mut z: Tensor<4> = x.reshape([batch, c, h, w]); // [batch, c, h, w]
         let mut layers = Vec::with_capacity(self.blocks.len());
         for block in &self.blocks {
-            z = self.activation.apply(block.conv.forward(z)); // [batch, c_i, h, w]
+            z = block.conv.forward(z); // [batch, c_i, h, w]
+            if let Some(norm) = &block.norm {
+                z = norm.forward(z); // [batch, c_i, h, w]
+            }
+            z = self.activation.apply(z);
             if let Some(pool) = &block.pool {
                 z = pool.forward(z); // [batch, c_i, h / 2, w / 2]
             }

@@ -142,6 +142,7 @@ mod tests {
             activation: Activation::Relu,
             pool_every: 1,
             hidden_bias: true,
+            batch_norm: true,
         };
         let m = ModelConfig::Cnn(cfg).init([1, 12, 12], 10, &d).unwrap();
         let f = m.forward(Tensor::<2>::random([2, 144], Distribution::Default, &d));

@@ -29,7 +29,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use repalign_alignment::{Grid, Options};
-use repalign_data::{DatasetName, LabelMode, TaskConfig};
+use repalign_data::{DatasetName, LabelMode, TaskConfig, TeacherConfig};
 use repalign_models::ModelConfig;
 use repalign_optim::OptimizerConfig;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,74 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
     pub dataset: DatasetName,
+    /// Sizes and seed of the synthetic problem when `dataset = "teacher"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<TeacherConfig>,
+}
+
+fn steps_1000() -> u32 {
+    1000
+}
+fn one() -> f64 {
+    1.0
+}
+fn half() -> f64 {
+    0.5
+}
+fn fifty() -> usize {
+    50
+}
+fn budget_200() -> usize {
+    200
+}
+fn lr_head() -> f64 {
+    1e-2
+}
+
+/// Target tasks of a transfer analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum TransferTargets {
+    /// Teacher targets of these similarities `rho` to the source teacher (teacher data only).
+    Rho(Vec<f64>),
+    /// Binary tasks on these class pairs of the same dataset.
+    Classes(Vec<[u8; 2]>),
+}
+
+/// What to do with a trained network besides measuring it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AnalysisConfig {
+    /// Gradient descent of a linear model on each frozen layer (and the input), against the
+    /// true training labels: squared loss (measured, and predicted from the spectrum) and
+    /// logistic loss.
+    LearningSpeed {
+        #[serde(default = "steps_1000")]
+        steps: u32,
+        /// `eta = step_fraction / sigma_1^2` of each representation.
+        #[serde(default = "one")]
+        step_fraction: f64,
+        /// Loss level, as a fraction of the loss at `w = 0`, for the steps-to-level table.
+        #[serde(default = "half")]
+        level: f64,
+    },
+    /// Freeze the network; on each target task, measure every layer's alignment with the
+    /// target labels (on the target test set) and compare a linear head on the last hidden
+    /// layer, trained on `target_train` samples, with the same network trained from scratch on
+    /// them and with a head on the raw input.
+    Transfer {
+        targets: TransferTargets,
+        /// Target training samples (per class for class targets).
+        #[serde(default = "fifty")]
+        target_train: usize,
+        /// Full-batch Adam steps for every head and for the scratch network.
+        #[serde(default = "budget_200")]
+        budget: usize,
+        #[serde(default = "lr_head")]
+        lr: f64,
+    },
+    /// Alignment of every layer with binary tasks on held-out (test) images of class pairs.
+    Probes { pairs: Vec<[u8; 2]> },
 }
 
 /// The training loss.
@@ -124,6 +192,10 @@ pub struct MeasureConfig {
     /// Rows per forward pass while streaming activations into the accumulators.
     #[serde(default = "batch_500")]
     pub batch_size: usize,
+    /// Measure on the first this many training rows only (all when absent): conv layers of
+    /// many thousand features make the n x n kernel of a large training set slow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<usize>,
 }
 
 impl Default for MeasureConfig {
@@ -133,6 +205,7 @@ impl Default for MeasureConfig {
             bias_column: true,
             row_normalize: true,
             batch_size: 500,
+            max_rows: None,
         }
     }
 }
@@ -165,6 +238,8 @@ pub struct RunConfig {
     pub train: TrainConfig,
     #[serde(default)]
     pub measure: MeasureConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisConfig>,
 }
 
 impl RunConfig {
@@ -180,6 +255,35 @@ impl RunConfig {
             bail!("measure.batch_size must be at least 1");
         }
         self.optimizer.validate().context("optimizer")?;
+        if (self.data.dataset == DatasetName::Teacher) != self.data.teacher.is_some() {
+            bail!("data: dataset = \"teacher\" goes with a [data.teacher] table, and only it");
+        }
+        match &self.analysis {
+            Some(AnalysisConfig::Transfer {
+                targets: TransferTargets::Rho(r),
+                ..
+            }) if self.data.dataset != DatasetName::Teacher => {
+                bail!(
+                    "analysis: targets.rho = {r:?} needs dataset = \"teacher\" (use targets.classes for images)"
+                )
+            }
+            Some(AnalysisConfig::Transfer {
+                targets: TransferTargets::Rho(r),
+                ..
+            }) if r.iter().any(|x| !(-1.0..=1.0).contains(x)) => {
+                bail!("analysis: every targets.rho must lie in [-1, 1], got {r:?}")
+            }
+            Some(
+                AnalysisConfig::Probes { .. }
+                | AnalysisConfig::Transfer {
+                    targets: TransferTargets::Classes(_),
+                    ..
+                },
+            ) if self.data.dataset == DatasetName::Teacher => {
+                bail!("analysis: class pairs need an image dataset, not the teacher")
+            }
+            _ => {}
+        }
         Ok(())
     }
 

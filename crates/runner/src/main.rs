@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod analysis;
 mod backend;
 mod cli;
 mod commands;

@@ -38,7 +38,8 @@ fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
 }
 
 /// The alignment of the input and of every hidden layer with the labels the model was trained
-/// on (`task.train_y`), and the training loss and accuracy.
+/// on (`task.train_y`), and the training loss and accuracy (on the first `max_rows` rows when
+/// set).
 pub fn measure_layers(
     model: &Model,
     task: &Task,
@@ -56,7 +57,9 @@ pub fn measure_layers(
     let mut input = Accumulator::new(d, c, options);
     let mut layers: Vec<Option<Accumulator>> = (1..names.len()).map(|_| None).collect();
     let (mut loss_sum, mut correct) = (0.0, 0usize);
-    let n = task.train_len();
+    let n = config
+        .max_rows
+        .map_or(task.train_len(), |m| m.min(task.train_len()));
     let all: Vec<usize> = (0..n).collect();
     for (b, idx) in all.chunks(config.batch_size).enumerate() {
         let (start, end) = (idx[0], idx[idx.len() - 1] + 1);

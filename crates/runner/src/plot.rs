@@ -151,6 +151,9 @@ where
     Ok(())
 }
 
+/// A loss curve: its name, points `(step + 1, loss ratio)`, and whether to dash it.
+type SpeedLine = (String, Vec<(f64, f64)>, bool);
+
 /// One line of a summary plot: points `(x, mean, std)`.
 struct Series {
     label: String,
@@ -300,6 +303,261 @@ pub fn report_plots(dir: &Path, report: &crate::report::Report) -> anyhow::Resul
             &[],
         )?;
     }
+    analysis_plots(dir, report)
+}
+
+/// Plots of the analyses present: learning-speed loss curves (seed 0), transfer gain against
+/// alignment, and the probes' auc against layer.
+fn analysis_plots(dir: &Path, report: &crate::report::Report) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+
+    use crate::analysis::speed::StepRow;
+    use crate::report::{Cell, architectures};
+    let done: Vec<_> = report.runs.iter().filter(|r| r.done()).collect();
+    // Learning speed: one line per representation of the lowest seed's runs.
+    let speed_runs: Vec<_> = done.iter().filter(|r| !r.speed.is_empty()).collect();
+    if let Some(seed) = speed_runs.iter().map(|r| r.config.seed).min() {
+        let mut lines: Vec<SpeedLine> = Vec::new();
+        for r in speed_runs.iter().filter(|r| r.config.seed == seed) {
+            let mut rd = csv::Reader::from_path(r.dir.join("learning_speed.csv"))?;
+            let rows: Vec<StepRow> = rd.deserialize().collect::<Result<_, _>>()?;
+            let mut by_layer: BTreeMap<usize, (String, Vec<(f64, f64)>)> = BTreeMap::new();
+            for row in rows {
+                let name = if row.layer_index == 0 {
+                    "input".to_string()
+                } else {
+                    format!("{}-label net: {}", r.config.labels.as_str(), row.layer)
+                };
+                by_layer
+                    .entry(row.layer_index)
+                    .or_insert_with(|| (name, vec![]))
+                    .1
+                    .push((row.step as f64 + 1.0, row.squared.max(1e-12)));
+            }
+            for (i, (name, pts)) in by_layer {
+                if i == 0 && lines.iter().any(|l| l.0 == "input") {
+                    continue;
+                }
+                lines.push((name, pts, i > 0 && r.config.labels.as_str() == "random"));
+            }
+        }
+        let svg = dir.join("learning_speed.svg");
+        let png = dir.join("learning_speed.png");
+        let title = format!(
+            "{}: squared loss of gradient descent on fixed representations (seed {seed})",
+            report.experiment
+        );
+        draw_speed(
+            SVGBackend::new(&svg, (960, 640)).into_drawing_area(),
+            &title,
+            &lines,
+        )?;
+        draw_speed(
+            BitMapBackend::new(&png, (960, 640)).into_drawing_area(),
+            &title,
+            &lines,
+        )?;
+    }
+    // Transfer: gain against alignment, one point per target and seed.
+    let points = report.transfer_points();
+    if !points.is_empty() {
+        let rho = report.transfer_spearman();
+        let title = format!(
+            "{}: transfer gain against alignment (Spearman rank correlation: {})",
+            report.experiment,
+            rho.map_or("n/a".into(), |r| format!("{r:.2}"))
+        );
+        let svg = dir.join("transfer.svg");
+        let png = dir.join("transfer.png");
+        draw_scatter(
+            SVGBackend::new(&svg, (960, 640)).into_drawing_area(),
+            &title,
+            &points,
+        )?;
+        draw_scatter(
+            BitMapBackend::new(&png, (960, 640)).into_drawing_area(),
+            &title,
+            &points,
+        )?;
+    }
+    // Probes: auc against layer per architecture, mean over pairs and seeds.
+    let arch = architectures(&report.runs);
+    let mut lines: BTreeMap<String, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in &done {
+        for p in &r.probes {
+            lines
+                .entry(arch(&r.config).1)
+                .or_default()
+                .entry(p.layer_index)
+                .or_default()
+                .push(p.auc);
+        }
+    }
+    if !lines.is_empty() {
+        let max_layer = lines
+            .values()
+            .flat_map(|l| l.keys())
+            .copied()
+            .max()
+            .unwrap_or(0);
+        let series: Vec<Series> = lines
+            .into_iter()
+            .map(|(a, pts)| Series {
+                label: a,
+                points: pts
+                    .into_iter()
+                    .filter_map(|(i, v)| Cell::of(&v).map(|c| (i as f64, c.mean, c.std)))
+                    .collect(),
+            })
+            .collect();
+        let title = format!(
+            "{}: auc of every layer on binary tasks of held-out images",
+            report.experiment
+        );
+        summary_plot(
+            dir,
+            "probes",
+            &title,
+            "layer index (0 = input)",
+            (-0.3, max_layer as f64 + 0.3),
+            &series,
+            &[],
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
+fn draw_speed<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    lines: &[SpeedLine],
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let x_max = lines
+        .iter()
+        .flat_map(|l| l.1.iter().map(|p| p.0))
+        .fold(2.0, f64::max);
+    let y_min = lines
+        .iter()
+        .flat_map(|l| l.1.iter().map(|p| p.1))
+        .fold(1.0, f64::min)
+        .max(1e-12);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d((1f64..x_max).log_scale(), (y_min * 0.8..1.2f64).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("gradient step + 1 (log scale)")
+        .y_desc("squared loss / loss at w = 0 (log scale)")
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, pts, random)) in lines.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let style = color.stroke_width(if *random { 2 } else { 3 });
+        let series = if *random {
+            chart
+                .draw_series(DashedLineSeries::new(pts.iter().copied(), 8, 4, style))
+                .map_err(err)?
+        } else {
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), style))
+                .map_err(err)?
+        };
+        series
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+fn draw_scatter<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    points: &[(String, f64, f64)],
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let (x0, x1) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
+    let (y0, y1) = points
+        .iter()
+        .filter(|p| p.2.is_finite())
+        .fold((0f64, 0f64), |(a, b), p| (a.min(p.2), b.max(p.2)));
+    let pad = |a: f64, b: f64| ((b - a) * 0.08).max(1e-3);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(
+            (x0 - pad(x0, x1))..(x1 + pad(x0, x1)),
+            (y0 - pad(y0, y1))..(y1 + pad(y0, y1)),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("alignment of the frozen last hidden layer with the target labels (auc)")
+        .y_desc("transfer gain (transfer - scratch test accuracy)")
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            vec![(x0 - pad(x0, x1), 0.0), (x1 + pad(x0, x1), 0.0)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))
+        .map_err(err)?;
+    let mut names: Vec<&String> = points.iter().map(|p| &p.0).collect();
+    names.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.to_string()));
+    for (i, name) in names.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .filter(|p| &&p.0 == name && p.2.is_finite())
+                    .map(|p| Circle::new((p.1, p.2), 6, color.filled())),
+            )
+            .map_err(err)?
+            .label(name.to_string())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
     Ok(())
 }
 
@@ -361,7 +619,13 @@ where
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc("auc (area under the normalised alignment curve)")
-        .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { String::new() })
+        .x_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-9 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .draw()
@@ -400,7 +664,11 @@ where
             });
     }
     for (i, (label, v)) in refs.iter().enumerate() {
-        let color = if i == 0 { BLACK.mix(0.85) } else { RGBColor(150, 60, 0).mix(0.85) };
+        let color = if i == 0 {
+            BLACK.mix(0.85)
+        } else {
+            RGBColor(150, 60, 0).mix(0.85)
+        };
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x.0, *v), (x.1, *v)],

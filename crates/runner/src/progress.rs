@@ -123,7 +123,16 @@ impl EpochProgress {
                 bar.set_position(s.epoch as u64);
                 bar.set_message(msg);
             }
-            None if self.lines && (s.epoch.is_multiple_of(self.every) || s.epoch == 1) => {
+            None if self.lines && s.epoch == 1 && self.epochs > 1 => {
+                let t = self.start.elapsed().as_secs_f64();
+                eprintln!(
+                    "{}: epoch 1/{}  {msg}  ({t:.1} s; at most {} for all epochs at this pace)",
+                    self.label,
+                    self.epochs,
+                    clock(t * self.epochs as f64)
+                );
+            }
+            None if self.lines && s.epoch.is_multiple_of(self.every) => {
                 eprintln!(
                     "{}: epoch {}/{}  {msg}  ({:.1} s)",
                     self.label,

@@ -10,7 +10,10 @@ use anyhow::Context;
 use repalign_alignment::Report as LayerReport;
 use serde::Serialize;
 
-use crate::experiment::RunConfig;
+use crate::analysis::probes::ProbeRow;
+use crate::analysis::speed::SummaryRow as SpeedRow;
+use crate::analysis::transfer::TransferRow;
+use crate::experiment::{AnalysisConfig, RunConfig};
 use crate::io::write_atomic;
 use crate::output::RunResult;
 
@@ -21,6 +24,22 @@ pub struct RunEntry {
     pub result: RunResult,
     /// Input first, then every hidden layer (empty unless the run is done).
     pub layers: Vec<LayerReport>,
+    /// The run's folder.
+    pub dir: std::path::PathBuf,
+    pub speed: Vec<SpeedRow>,
+    pub transfer: Vec<TransferRow>,
+    pub probes: Vec<ProbeRow>,
+}
+
+/// Rows of a CSV file in a run folder, none when the file is absent.
+fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
+    if !path.is_file() {
+        return Ok(vec![]);
+    }
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("{}", path.display()))?;
+    r.deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .with_context(|| format!("{}", path.display()))
 }
 
 impl RunEntry {
@@ -67,6 +86,10 @@ pub fn build(dir: &Path) -> anyhow::Result<Report> {
             config,
             result,
             layers,
+            speed: read_rows(&path.join("learning_speed_summary.csv"))?,
+            transfer: read_rows(&path.join("transfer.csv"))?,
+            probes: read_rows(&path.join("probes.csv"))?,
+            dir: path,
         });
     }
     let experiment = runs
@@ -107,6 +130,9 @@ struct Row<'a> {
     seconds: f64,
     reason: &'a str,
 }
+
+/// Reads one number (or none) off a row.
+type Pick<'a, T> = &'a dyn Fn(&T) -> Option<f64>;
 
 /// Mean, sample standard deviation and count.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -329,7 +355,7 @@ impl Report {
         // `input` (when given) is the same quantity read off the input layer, as a reference row.
         let make = |title: &str,
                     pick: &dyn Fn(&RunEntry) -> Option<f64>,
-                    input: Option<&dyn Fn(&RunEntry) -> Option<f64>>|
+                    input: Option<Pick<'_, RunEntry>>|
          -> Table {
             let mut rows = vec![];
             let mut cells = vec![];
@@ -441,6 +467,23 @@ impl Report {
             s.push_str(&t.markdown());
             s.push('\n');
         }
+        for t in self.analysis_tables() {
+            s.push_str(&t.markdown());
+            s.push('\n');
+        }
+        if let Some(rho) = self.transfer_spearman() {
+            let _ = writeln!(
+                s,
+                "Spearman rank correlation: {rho:.2} (alignment of the last hidden layer with the target vs transfer gain in test accuracy, over {} target x seed points)\n",
+                self.transfer_points().len()
+            );
+        }
+        if let Some(dev) = self.speed_deviation() {
+            let _ = writeln!(
+                s,
+                "Squared loss predicted from the spectrum vs measured gradient descent: largest relative deviation {dev:.1e} over every representation and step.\n"
+            );
+        }
         let problems = self.problems();
         if !problems.is_empty() {
             let _ = writeln!(
@@ -454,7 +497,12 @@ impl Report {
 
     pub fn csv_tables(&self) -> String {
         let mut s = String::new();
-        for (i, t) in self.tables().iter().enumerate() {
+        for (i, t) in self
+            .tables()
+            .iter()
+            .chain(self.analysis_tables().iter())
+            .enumerate()
+        {
             let text = t.csv();
             s.push_str(if i == 0 {
                 &text
@@ -527,4 +575,274 @@ pub fn write(dir: &Path, report: &Report) -> anyhow::Result<()> {
     write_atomic(&dir.join("summary.csv"), report.summary_csv()?.as_bytes())?;
     write_atomic(&dir.join("table.md"), report.markdown().as_bytes())?;
     crate::plot::report_plots(dir, report)
+}
+
+/// Spearman's rank correlation (average ranks for ties); `None` for fewer than 3 points or a
+/// constant variable.
+pub fn spearman(points: &[(f64, f64)]) -> Option<f64> {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            let avg = (i + j) as f64 / 2.0 + 1.0;
+            for k in i..=j {
+                r[idx[k]] = avg;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let pts: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let a = ranks(&pts.iter().map(|p| p.0).collect::<Vec<_>>());
+    let b = ranks(&pts.iter().map(|p| p.1).collect::<Vec<_>>());
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (ma, mb) = (mean(&a), mean(&b));
+    let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
+impl Report {
+    /// `(alignment of the last hidden layer with the target, transfer gain)` for every target
+    /// of every done run.
+    pub fn transfer_points(&self) -> Vec<(String, f64, f64)> {
+        self.runs
+            .iter()
+            .filter(|r| r.done())
+            .flat_map(|r| r.transfer.iter().map(|t| (t.target.clone(), t.auc, t.gain)))
+            .collect()
+    }
+
+    pub fn transfer_spearman(&self) -> Option<f64> {
+        let pts: Vec<(f64, f64)> = self.transfer_points().iter().map(|p| (p.1, p.2)).collect();
+        spearman(&pts)
+    }
+
+    fn speed_deviation(&self) -> Option<f64> {
+        self.runs
+            .iter()
+            .flat_map(|r| r.speed.iter().map(|s| s.max_relative_deviation))
+            .reduce(f64::max)
+    }
+
+    /// Tables of the learning-speed, transfer and probe analyses present in the folder.
+    pub fn analysis_tables(&self) -> Vec<Table> {
+        let done: Vec<&RunEntry> = self.runs.iter().filter(|r| r.done()).collect();
+        let mut tables = Vec::new();
+        // --- learning speed: rows are representations.
+        let speed: Vec<(String, &SpeedRow)> = done
+            .iter()
+            .flat_map(|r| {
+                r.speed.iter().map(move |s| {
+                    let name = if s.layer_index == 0 {
+                        "input".to_string()
+                    } else {
+                        format!("{}-label net: {}", r.config.labels.as_str(), s.layer)
+                    };
+                    (name, s)
+                })
+            })
+            .collect();
+        if !speed.is_empty() {
+            let level = done.iter().find_map(|r| match &r.config.analysis {
+                Some(AnalysisConfig::LearningSpeed { level, steps, .. }) => Some((*level, *steps)),
+                _ => None,
+            });
+            let (level, steps) = level.unwrap_or((f64::NAN, 0));
+            let mut names: Vec<(usize, String)> = Vec::new();
+            for (n, s) in &speed {
+                let key = (
+                    usize::from(n.starts_with("random")) * 100 + s.layer_index,
+                    n.clone(),
+                );
+                if !names.contains(&key) {
+                    names.push(key);
+                }
+            }
+            names.sort();
+            let columns = vec![
+                "auc (true labels)".to_string(),
+                format!("steps to {level} x initial loss (squared)"),
+                format!("steps to {level} x initial loss (logistic)"),
+                format!("squared loss after {steps} steps / initial"),
+            ];
+            let picks: [Pick<'_, SpeedRow>; 4] = [
+                &|s| Some(s.auc),
+                &|s| s.steps_squared.map(f64::from),
+                &|s| s.steps_logistic.map(f64::from),
+                &|s| Some(s.final_squared),
+            ];
+            let cells = names
+                .iter()
+                .map(|(_, n)| {
+                    picks
+                        .iter()
+                        .map(|pick| {
+                            Cell::of(
+                                &speed
+                                    .iter()
+                                    .filter(|(m, _)| m == n)
+                                    .filter_map(|(_, s)| pick(s))
+                                    .collect::<Vec<_>>(),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            tables.push(Table {
+                title: "learning speed of a linear model on fixed representations (gradient descent from w = 0, eta = 1 / sigma_1^2, true labels)".into(),
+                corner: "representation".into(),
+                rows: names.into_iter().map(|(_, n)| n).collect(),
+                columns,
+                cells,
+            });
+        }
+        // --- transfer: rows are targets.
+        let transfer: Vec<&TransferRow> = done.iter().flat_map(|r| r.transfer.iter()).collect();
+        if !transfer.is_empty() {
+            let mut targets: Vec<(u64, String)> = Vec::new();
+            for t in &transfer {
+                let key = (
+                    t.rho.map_or(0, |r| ((r + 2.0) * 1e6) as u64),
+                    t.target.clone(),
+                );
+                if !targets.contains(&key) {
+                    targets.push(key);
+                }
+            }
+            targets.sort();
+            let columns = [
+                "auc (last layer, target labels)",
+                "k90",
+                "transfer gain (test accuracy)",
+                "gain in test loss",
+                "transfer acc",
+                "scratch acc",
+                "raw-input head acc",
+                "input auc",
+            ];
+            let picks: [Pick<'_, TransferRow>; 8] = [
+                &|t| Some(t.auc),
+                &|t| t.k90.map(|k| k as f64),
+                &|t| Some(t.gain),
+                &|t| Some(t.gain_loss),
+                &|t| Some(t.transfer_acc),
+                &|t| Some(t.scratch_acc),
+                &|t| Some(t.raw_acc),
+                &|t| Some(t.input_auc),
+            ];
+            let cells = targets
+                .iter()
+                .map(|(_, n)| {
+                    picks
+                        .iter()
+                        .map(|pick| {
+                            Cell::of(
+                                &transfer
+                                    .iter()
+                                    .filter(|t| &t.target == n)
+                                    .filter_map(|t| pick(t))
+                                    .filter(|v| v.is_finite())
+                                    .collect::<Vec<_>>(),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            tables.push(Table {
+                title: "transfer to target tasks (mean ± std over seeds)".into(),
+                corner: "target".into(),
+                rows: targets.into_iter().map(|(_, n)| n).collect(),
+                columns: columns.iter().map(|c| c.to_string()).collect(),
+                cells,
+            });
+        }
+        // --- probes: rows are (architecture, layer), columns pairs.
+        let arch = architectures(&self.runs);
+        let mut probe_rows: Vec<((String, usize), String)> = Vec::new();
+        let mut pairs: Vec<String> = Vec::new();
+        for r in &done {
+            for p in &r.probes {
+                let key = (
+                    (arch(&r.config).1, p.layer_index),
+                    format!("{} / {} {}", arch(&r.config).1, p.layer_index, p.layer),
+                );
+                if !probe_rows.contains(&key) {
+                    probe_rows.push(key);
+                }
+                if !pairs.contains(&p.pair) {
+                    pairs.push(p.pair.clone());
+                }
+            }
+        }
+        if !probe_rows.is_empty() {
+            probe_rows.sort();
+            let mut columns = pairs.clone();
+            columns.push("mean over pairs".into());
+            let cells = probe_rows
+                .iter()
+                .map(|((a, li), _)| {
+                    let of = |pair: Option<&String>| {
+                        let v: Vec<f64> = done
+                            .iter()
+                            .filter(|r| &arch(&r.config).1 == a)
+                            .flat_map(|r| r.probes.iter())
+                            .filter(|p| p.layer_index == *li && pair.is_none_or(|q| &p.pair == q))
+                            .map(|p| p.auc)
+                            .collect();
+                        Cell::of(&v)
+                    };
+                    pairs
+                        .iter()
+                        .map(|p| of(Some(p)))
+                        .chain(std::iter::once(of(None)))
+                        .collect()
+                })
+                .collect();
+            tables.push(Table {
+                title: "probes: auc of every layer on binary tasks of held-out images".into(),
+                corner: "architecture / layer".into(),
+                rows: probe_rows.into_iter().map(|(_, n)| n).collect(),
+                columns,
+                cells,
+            });
+        }
+        tables
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spearman;
+
+    #[test]
+    fn spearman_of_known_cases() {
+        assert_eq!(
+            spearman(&[(1.0, 10.0), (2.0, 20.0), (3.0, 35.0)]),
+            Some(1.0)
+        );
+        assert_eq!(spearman(&[(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)]), Some(-1.0));
+        // Ranks (1, 2, 3, 4) vs (2, 1, 4, 3): 1 - 6 * 4 / (4 * 15) = 0.6
+        let r = spearman(&[(1.0, 2.0), (2.0, 1.0), (3.0, 4.0), (4.0, 3.0)]).unwrap();
+        assert!((r - 0.6).abs() < 1e-12);
+        // Ties get average ranks; a constant variable has no correlation.
+        assert_eq!(spearman(&[(1.0, 5.0), (2.0, 5.0), (3.0, 5.0)]), None);
+        assert_eq!(spearman(&[(1.0, 1.0), (2.0, 2.0)]), None);
+        let t = spearman(&[(1.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 3.0)]).unwrap();
+        assert!(t > 0.8 && t < 1.0, "{t}");
+    }
 }

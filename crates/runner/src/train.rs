@@ -6,7 +6,7 @@
 //! process, none of which the learner's fixed train/valid step shape gives without fighting it.
 
 use anyhow::Context;
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -14,6 +14,15 @@ use repalign_data::{Rng, Task};
 use repalign_models::Model;
 
 pub use crate::experiment::{LossKind, RunConfig};
+
+/// Touches every parameter so that its (lazy) initialisation happens now.
+struct Materialize;
+
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
 
 /// Serialises seeding and weight initialisation across threads.
 static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -175,9 +184,13 @@ pub fn train_and_watch(
         // one lock keeps runs in parallel threads reproducible.
         let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         ad.seed(run.seed);
-        run.model
+        let model = run
+            .model
             .init(task.shape, outputs(kind, task.num_classes), &ad)
-            .context("model")?
+            .context("model")?;
+        // burn draws parameters lazily, on first use: draw them all now, under the lock.
+        model.visit(&mut Materialize);
+        model
     };
     let mut optim = run.optimizer.init().context("optimizer")?;
     let lr = run.optimizer.lr();
@@ -358,6 +371,37 @@ pub(crate) mod tests {
         assert_ne!(a, c);
     }
 
+    /// Regression: burn draws parameters lazily, so without materialising them under the init
+    /// lock, runs trained in parallel threads drew from each other's seeded stream.
+    #[test]
+    fn runs_in_parallel_threads_match_the_same_runs_alone() {
+        let task = blobs(48, 7);
+        let runs: Vec<RunConfig> = (0..6)
+            .map(|seed| RunConfig {
+                seed,
+                ..tiny_run(
+                    "kind = \"mlp\"\ndepth = 2\nwidth = 8",
+                    "name = \"sgd\"\nlr = 0.05",
+                    2,
+                )
+            })
+            .collect();
+        let alone: Vec<Vec<EpochStats>> = runs
+            .iter()
+            .map(|r| train(r, &task, &cpu(), &mut |_| {}).unwrap().history)
+            .collect();
+        for _ in 0..3 {
+            let together: Vec<Vec<EpochStats>> = std::thread::scope(|s| {
+                let handles: Vec<_> = runs
+                    .iter()
+                    .map(|r| s.spawn(|| train(r, &task, &cpu(), &mut |_| {}).unwrap().history))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert_eq!(together, alone);
+        }
+    }
+
     #[test]
     fn a_huge_step_diverges_with_a_status_not_a_panic() {
         let task = blobs(64, 4);
@@ -378,7 +422,11 @@ pub(crate) mod tests {
     #[test]
     fn measure_every_hands_over_the_model_on_schedule() {
         let task = blobs(32, 6);
-        let mut run = tiny_run("kind = \"mlp\"\ndepth = 1\nwidth = 4", "name = \"adam\"\nlr = 0.01", 7);
+        let mut run = tiny_run(
+            "kind = \"mlp\"\ndepth = 1\nwidth = 4",
+            "name = \"adam\"\nlr = 0.01",
+            7,
+        );
         run.train.measure_every = 3;
         let mut seen = vec![];
         train_and_watch(&run, &task, &cpu(), &mut |_| {}, &mut |epoch, model| {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use repalign_alignment::Report;
-use repalign_data::{Dataset, Source, Task};
+use repalign_data::{Dataset, DatasetName, Source, Task, Teacher};
 
 use crate::backend::Backend;
 use crate::cli::RunArgs;
@@ -111,7 +111,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let device = backend.device()?;
     // Every dataset is loaded once, before any training, so a missing one stops nothing midway.
     let mut datasets = std::collections::HashMap::new();
-    for r in &todo {
+    for r in todo
+        .iter()
+        .filter(|r| r.data.dataset != DatasetName::Teacher)
+    {
         if let std::collections::hash_map::Entry::Vacant(e) = datasets.entry(r.data.dataset) {
             let data = load_dataset(r.data.dataset, args.data.as_deref())?;
             let source = match &data.source {
@@ -144,10 +147,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(run) = todo.get(i) else { break };
-                    let (data, source) = &datasets[&run.data.dataset];
+                    let (data, source) = match datasets.get(&run.data.dataset) {
+                        Some((d, s)) => (Some(d), s.clone()),
+                        None => (None, "teacher (synthetic)".to_string()),
+                    };
                     let dir = output::run_dir(&out, run);
                     let outcome =
-                        match run_one(run, data, source, backend, &device, &dir, &progress) {
+                        match run_one(run, data, &source, backend, &device, &dir, &progress) {
                             Ok((result, reports)) => {
                                 let line = outcome_line(&result, &reports);
                                 if todo.len() == 1 {
@@ -229,7 +235,7 @@ fn outcome_line(r: &RunResult, reports: &[Report]) -> String {
 /// Trains, measures and writes one run's directory.
 pub fn run_one(
     run: &RunConfig,
-    data: &Dataset,
+    data: Option<&Dataset>,
     source: &str,
     backend: Backend,
     device: &burn::tensor::Device,
@@ -250,15 +256,25 @@ pub fn run_one(
             versions: Versions::current(),
         },
     )?;
-    let task = Task::draw(data, &run.task, run.labels, run.seed).context("task")?;
+    let task = match (&run.data.teacher, data) {
+        (Some(cfg), _) => Teacher::new(cfg).source_task(cfg, run.labels, run.seed),
+        (None, Some(data)) => Task::draw(data, &run.task, run.labels, run.seed).context("task")?,
+        (None, None) => anyhow::bail!("no dataset for {}", run.data.dataset),
+    };
     let kind = train::loss_kind(run, task.num_classes);
     let mut bar = progress.run(&run_id, run.train.epochs);
     let mut history: Vec<(usize, Vec<Report>)> = Vec::new();
-    let trained = train::train_and_watch(run, &task, device, &mut |s| bar.epoch(s), &mut |epoch, model| {
-        let (reports, _) = measure_layers(model, &task, kind, &run.measure, device)?;
-        history.push((epoch, reports));
-        Ok(())
-    })?;
+    let trained = train::train_and_watch(
+        run,
+        &task,
+        device,
+        &mut |s| bar.epoch(s),
+        &mut |epoch, model| {
+            let (reports, _) = measure_layers(model, &task, kind, &run.measure, device)?;
+            history.push((epoch, reports));
+            Ok(())
+        },
+    )?;
     bar.finish();
     if !history.is_empty() {
         output::write_alignment_history(dir, &history)?;
@@ -272,6 +288,10 @@ pub fn run_one(
                 measure_layers(&trained.model, &task, kind, &run.measure, device)?;
             let test = evaluate_test(&trained.model, &task, kind, run.measure.batch_size, device)?;
             output::write_alignment(dir, &reports)?;
+            if let Some(analysis) = &run.analysis {
+                crate::analysis::run(analysis, run, &task, &trained.model, data, device, dir)
+                    .context("analysis")?;
+            }
             let title = format!("{}: {} ({} labels)", run.name, run_id, run.labels.as_str());
             plot::alignment_curves(dir, "alignment", &title, &reports, &run.measure.grid.grid())?;
             let result = RunResult {
