@@ -33,6 +33,22 @@ layers out="runs/layers" *flags="":
 report dir format="md":
     cargo run --release -p runner -- report {{dir}} --format {{format}}
 
+# learning-speed: gradient descent on frozen representations, measured vs predicted.
+learning-speed out="runs/learning-speed" *flags="":
+    cargo run --release -p runner -- run experiments/learning-speed.toml --out {{out}} {{flags}}
+
+# transfer on the synthetic teacher problem (similarity dial rho).
+transfer out="runs/transfer" *flags="":
+    cargo run --release -p runner -- run experiments/transfer.toml --out {{out}} {{flags}}
+
+# transfer between MNIST class pairs.
+transfer-mnist out="runs/transfer-mnist" *flags="":
+    cargo run --release -p runner -- run experiments/transfer-mnist.toml --out {{out}} {{flags}}
+
+# deep-cnn: a VGG-style CNN on all 10 classes, probed layer by layer (flex backend: its convs are ~30x faster).
+deep-cnn out="runs/deep-cnn" *flags="":
+    cargo run --release -p runner -- run experiments/deep-cnn.toml --out {{out}} --backend flex {{flags}}
+
 # Fetch MNIST, Fashion-MNIST and digits into DIR (npm + apt-get download, checked SHA-256).
 fetch-data dir="data":
     bash scripts/fetch-data.sh {{dir}}

@@ -3,5 +3,6 @@
 mod util;
 
 mod align;
+mod analysis;
 mod run;
 mod sweep;

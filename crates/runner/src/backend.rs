@@ -11,6 +11,8 @@ use serde::Serialize;
 pub enum Backend {
     /// burn's ndarray CPU backend (cargo feature `ndarray`, the default).
     Cpu,
+    /// burn's flex CPU backend (cargo feature `flex`).
+    Flex,
     /// burn's wgpu backend on Vulkan (cargo feature `wgpu`).
     Wgpu,
 }
@@ -21,6 +23,9 @@ impl Backend {
         let mut v = Vec::new();
         if cfg!(feature = "ndarray") {
             v.push(Backend::Cpu);
+        }
+        if cfg!(feature = "flex") {
+            v.push(Backend::Flex);
         }
         if cfg!(feature = "wgpu") {
             v.push(Backend::Wgpu);
@@ -36,6 +41,7 @@ impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Cpu => "cpu (ndarray)",
+            Backend::Flex => "flex (cpu)",
             Backend::Wgpu => "wgpu (vulkan)",
         }
     }
@@ -47,6 +53,8 @@ impl Backend {
             #[allow(deprecated)]
             // burn 0.22 marks ndarray deprecated in favour of flex; it is the design's CPU backend
             Backend::Cpu => Ok(Device::ndarray()),
+            #[cfg(feature = "flex")]
+            Backend::Flex => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
             #[allow(unreachable_patterns)]
@@ -54,10 +62,12 @@ impl Backend {
                 "--backend {}: this runner was built without it (rebuild with `--features {}`)",
                 match other {
                     Backend::Cpu => "cpu",
+                    Backend::Flex => "flex",
                     Backend::Wgpu => "wgpu",
                 },
                 match other {
                     Backend::Cpu => "ndarray",
+                    Backend::Flex => "flex",
                     Backend::Wgpu => "wgpu",
                 }
             ),

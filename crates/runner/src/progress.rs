@@ -63,6 +63,7 @@ impl Progress {
             epochs,
             every: (epochs / 10).max(1),
             lines: self.total == 1,
+            estimate: self.total <= 8,
             start: Instant::now(),
         }
     }
@@ -111,7 +112,11 @@ pub struct EpochProgress {
     label: String,
     epochs: usize,
     every: usize,
+    /// Plain epoch lines (a lone run without a terminal).
     lines: bool,
+    /// The time the whole run will take at the first epoch's pace (small sweeps without a
+    /// terminal, where long runs such as the deep CNN would otherwise say nothing for minutes).
+    estimate: bool,
     start: Instant,
 }
 
@@ -123,7 +128,7 @@ impl EpochProgress {
                 bar.set_position(s.epoch as u64);
                 bar.set_message(msg);
             }
-            None if self.lines && s.epoch == 1 && self.epochs > 1 => {
+            None if (self.lines || self.estimate) && s.epoch == 1 && self.epochs > 1 => {
                 let t = self.start.elapsed().as_secs_f64();
                 eprintln!(
                     "{}: epoch 1/{}  {msg}  ({t:.1} s; at most {} for all epochs at this pace)",

@@ -438,6 +438,30 @@ pub(crate) mod tests {
         assert_eq!(seen, vec![3, 6]);
     }
 
+    /// burn's flex backend is offered beside ndarray: the same runs must give the same losses.
+    #[cfg(feature = "flex")]
+    #[test]
+    fn flex_and_ndarray_train_the_same_mlp_and_cnn() {
+        let task = blobs(64, 9);
+        for model in [
+            "kind = \"mlp\"\ndepth = 2\nwidth = 16",
+            "kind = \"cnn\"\ndepth = 2\nchannels = 3\npool_every = 0\nbatch_norm = true",
+        ] {
+            let run = tiny_run(model, "name = \"adam\"\nlr = 0.01", 4);
+            let a = train(&run, &task, &cpu(), &mut |_| {}).unwrap().history;
+            let b = train(&run, &task, &Device::flex(), &mut |_| {})
+                .unwrap()
+                .history;
+            for (x, y) in a.iter().zip(&b) {
+                // f32 kernels that sum in different orders: agreement to ~1e-5 relative.
+                assert!(
+                    (x.loss - y.loss).abs() <= 1e-4 * x.loss.max(1e-3),
+                    "{model}: {x:?} vs {y:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_cnn_trains_too() {
         let task = blobs(64, 5);

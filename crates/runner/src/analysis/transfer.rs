@@ -252,3 +252,25 @@ pub fn run(
     write_csv(&dir.join("transfer.csv"), &rows)?;
     write_csv(&dir.join("transfer_alignment.csv"), &align_rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::tests::{blobs, cpu, tiny_run};
+
+    #[test]
+    fn a_linear_head_learns_separable_features_within_its_budget() {
+        let task = blobs(80, 11);
+        let run = tiny_run(
+            "kind = \"mlp\"\ndepth = 1\nwidth = 4",
+            "name = \"adam\"\nlr = 0.01",
+            1,
+        );
+        let head = ModelConfig::Mlp(MlpConfig::new(0, 1));
+        let fitted = fit(&run, head.clone(), &task, 100, 0.05, &cpu()).unwrap();
+        assert!(fitted.acc >= 0.95, "{fitted:?}");
+        // A budget of zero steps is chance level at best.
+        let untrained = fit(&run, head, &task, 1, 1e-9, &cpu()).unwrap();
+        assert!(untrained.acc < fitted.acc);
+    }
+}

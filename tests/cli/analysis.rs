@@ -1,0 +1,172 @@
+//! The `[analysis]` experiments end to end: learning speed, transfer and probes.
+
+use crate::util::{TempDir, runner, stderr};
+
+const BASE: &str = r#"
+name = "NAME"
+[data]
+dataset = "mnist"
+[task]
+classes = [0, 1]
+train_per_class = 30
+test_per_class = 10
+[model]
+kind = "mlp"
+depth = 2
+width = 8
+[optimizer]
+name = "adam"
+lr = 1e-2
+[train]
+epochs = 3
+batch_size = 16
+"#;
+
+fn run_file(dir: &TempDir, text: &str) -> String {
+    std::fs::write(dir.path("e.toml"), text).unwrap();
+    let out = runner(&dir.0, &["run", "e.toml", "--out", "res"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(dir.path("res/table.md")).unwrap()
+}
+
+fn run_folder(dir: &TempDir) -> std::path::PathBuf {
+    std::fs::read_dir(dir.path("res"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+}
+
+#[test]
+fn learning_speed_predicts_gradient_descent_on_every_layer() {
+    let dir = TempDir::new("speed");
+    let table = run_file(
+        &dir,
+        &format!(
+            "{}[analysis]\nkind = \"learning-speed\"\nsteps = 30\n",
+            BASE.replace("NAME", "speed")
+        ),
+    );
+    assert!(
+        table.contains("### learning speed")
+            && table.contains("| input |")
+            && table.contains("| true-label net: hidden2 |"),
+        "{table}"
+    );
+    assert!(table.contains("largest relative deviation"), "{table}");
+    let run = run_folder(&dir);
+    let summary = std::fs::read_to_string(run.join("learning_speed_summary.csv")).unwrap();
+    let rows: Vec<&str> = summary.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "input + 2 layers: {summary}");
+    for r in rows {
+        let dev: f64 = r.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(dev < 1e-9, "prediction vs descent: {r}");
+    }
+    let steps = std::fs::read_to_string(run.join("learning_speed.csv")).unwrap();
+    assert_eq!(steps.lines().count(), 1 + 3 * 31);
+    assert!(dir.path("res/learning_speed.png").is_file());
+}
+
+#[test]
+fn transfer_on_the_teacher_reports_gain_and_spearman() {
+    let dir = TempDir::new("transfer");
+    let text = BASE.replace("NAME", "transfer").replace(
+        "dataset = \"mnist\"",
+        "dataset = \"teacher\"\n[data.teacher]\ndim = 6\ntrain = 200\ntest = 200",
+    ) + "[analysis]\nkind = \"transfer\"\ntargets = { rho = [0.0, 0.5, 1.0] }\ntarget_train = 20\nbudget = 20\n[sweep]\nseed = [0, 1]\n";
+    let table = run_file(&dir, &text);
+    assert!(table.contains("### transfer to target tasks"), "{table}");
+    for t in ["| rho=0 |", "| rho=0.5 |", "| rho=1 |"] {
+        assert!(table.contains(t), "{t} in {table}");
+    }
+    assert!(table.contains("Spearman rank correlation: "), "{table}");
+    let run = run_folder(&dir);
+    let rows = std::fs::read_to_string(run.join("transfer.csv")).unwrap();
+    assert!(rows.starts_with("target,rho,auc,auc_null,k90,input_auc,transfer_loss,transfer_acc,scratch_loss,scratch_acc,raw_loss,raw_acc,gain,gain_loss"), "{rows}");
+    assert_eq!(rows.lines().count(), 4);
+    let layers = std::fs::read_to_string(run.join("transfer_alignment.csv")).unwrap();
+    assert_eq!(
+        layers.lines().count(),
+        1 + 3 * 3,
+        "3 targets x (input + 2 layers)"
+    );
+    assert!(dir.path("res/transfer.png").is_file());
+}
+
+#[test]
+fn transfer_to_class_pairs_and_probes_on_held_out_images() {
+    let dir = TempDir::new("pairs");
+    let table = run_file(
+        &dir,
+        &format!(
+            "{}[analysis]\nkind = \"transfer\"\ntargets = {{ classes = [[0, 1], [2, 3]] }}\ntarget_train = 5\nbudget = 10\n",
+            BASE.replace("NAME", "pairs")
+        ),
+    );
+    assert!(
+        table.contains("| 0-1 |") && table.contains("| 2-3 |"),
+        "{table}"
+    );
+
+    let dir = TempDir::new("probes");
+    let text = BASE
+        .replace("NAME", "probes")
+        .replace("classes = [0, 1]", "classes = \"all\"")
+        .replace("train_per_class = 30", "train_per_class = 5")
+        .replace(
+            "kind = \"mlp\"\ndepth = 2\nwidth = 8",
+            "kind = \"cnn\"\ndepth = 2\nchannels = 2\nbatch_norm = true",
+        )
+        + "[analysis]\nkind = \"probes\"\npairs = [[0, 1], [4, 9]]\n";
+    let table = run_file(&dir, &text);
+    assert!(
+        table.contains("### probes") && table.contains("| 0-1 | 4-9 | mean over pairs |"),
+        "{table}"
+    );
+    let probes = std::fs::read_to_string(run_folder(&dir).join("probes.csv")).unwrap();
+    assert_eq!(
+        probes.lines().count(),
+        1 + 2 * 3,
+        "2 pairs x (input, conv1, conv2): {probes}"
+    );
+    assert!(
+        probes
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("0-1,input,0,200,785,"),
+        "{probes}"
+    );
+    assert!(dir.path("res/probes.png").is_file());
+}
+
+#[test]
+fn analyses_that_do_not_fit_the_data_are_refused_before_training() {
+    let dir = TempDir::new("refuse");
+    std::fs::write(
+        dir.path("e.toml"),
+        format!(
+            "{}[analysis]\nkind = \"transfer\"\ntargets = {{ rho = [0.5] }}\n",
+            BASE.replace("NAME", "x")
+        ),
+    )
+    .unwrap();
+    let err = stderr(&runner(&dir.0, &["run", "e.toml"]));
+    assert!(
+        err.contains("targets.rho") && err.contains("teacher"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path("e.toml"),
+        format!(
+            "{}[analysis]\nkind = \"speed\"\n",
+            BASE.replace("NAME", "x")
+        ),
+    )
+    .unwrap();
+    let err = stderr(&runner(&dir.0, &["run", "e.toml"]));
+    assert!(
+        err.contains("speed") && err.contains("learning-speed"),
+        "{err}"
+    );
+}
