@@ -21,13 +21,13 @@ demo out="runs/demo" *flags="":
 sweep-depth out="runs/sweep-depth" *flags="":
     cargo run --release -p runner -- run experiments/sweep-depth.toml --out {{out}} {{flags}}
 
-# The architecture sweep (MLPs, linear MLPs, CNNs x optimizers x label modes x seeds).
+# The architecture sweep (MLPs, linear MLPs, CNNs x optimizers x label modes x seeds; flex for its convolutions).
 sweep-arch out="runs/sweep-arch" *flags="":
-    cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} {{flags}}
+    cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} --backend flex {{flags}}
 
-# Alignment of every layer of a deep MLP and a deep CNN.
+# Alignment of every layer of a deep MLP and a deep CNN (flex for its convolutions).
 layers out="runs/layers" *flags="":
-    cargo run --release -p runner -- run experiments/layers.toml --out {{out}} {{flags}}
+    cargo run --release -p runner -- run experiments/layers.toml --out {{out}} --backend flex {{flags}}
 
 # Rebuild summary.csv, table.md and the plots of a results folder (format: md, csv or latex).
 report dir format="md":

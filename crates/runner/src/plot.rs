@@ -25,6 +25,27 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing: {e:?}")
 }
 
+/// Draws the legend of `chart` at `position` and writes the picture out.
+fn finish<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    root: &DrawingArea<DB, Shift>,
+    position: SeriesLabelPosition,
+    font: u32,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", font))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 /// `A(tau) / ||y||^2` from a report's exact breakpoints.
 fn fraction_at(r: &Report, tau: f64) -> f64 {
     if tau <= 0.0 {
@@ -139,16 +160,7 @@ where
             .draw_series(DashedLineSeries::new(null, 7, 5, color.stroke_width(1)))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::UpperRight, 15)
 }
 
 /// A loss curve: its name, points `(step + 1, loss ratio)`, and whether to dash it.
@@ -477,16 +489,7 @@ where
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerLeft)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::LowerLeft, 14)
 }
 
 fn draw_scatter<DB: DrawingBackend>(
@@ -549,16 +552,7 @@ where
             .label(name.to_string())
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::UpperLeft, 14)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -682,14 +676,5 @@ where
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(&mut chart, &root, SeriesLabelPosition::LowerRight, 14)
 }

@@ -143,6 +143,15 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// `mean{pm}std` to 3 decimals (just the mean for a single value), or `none`.
+    fn show(cell: &Option<Cell>, pm: &str, none: &str) -> String {
+        match cell {
+            Some(c) if c.n > 1 => format!("{:.3}{pm}{:.3}", c.mean, c.std),
+            Some(c) => format!("{:.3}", c.mean),
+            None => none.to_string(),
+        }
+    }
+
     pub fn of(values: &[f64]) -> Option<Cell> {
         if values.is_empty() {
             return None;
@@ -184,15 +193,7 @@ impl Table {
         for (r, row) in self.rows.iter().zip(&self.cells) {
             let _ = write!(s, "| {r} |");
             for cell in row {
-                match cell {
-                    Some(c) if c.n > 1 => {
-                        let _ = write!(s, " {:.3} ± {:.3} |", c.mean, c.std);
-                    }
-                    Some(c) => {
-                        let _ = write!(s, " {:.3} |", c.mean);
-                    }
-                    None => s.push_str(" – |"),
-                }
+                let _ = write!(s, " {} |", Cell::show(cell, " ± ", "–"));
             }
             s.push('\n');
         }
@@ -231,11 +232,8 @@ impl Table {
             s.push_str(&esc(r));
             for cell in row {
                 match cell {
-                    Some(c) if c.n > 1 => {
-                        let _ = write!(s, " & ${:.3} \\pm {:.3}$", c.mean, c.std);
-                    }
-                    Some(c) => {
-                        let _ = write!(s, " & ${:.3}$", c.mean);
+                    Some(_) => {
+                        let _ = write!(s, " & ${}$", Cell::show(cell, " \\pm ", ""));
                     }
                     None => s.push_str(" & --"),
                 }
