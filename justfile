@@ -13,7 +13,7 @@ default:
 align features="assets/digits/features.npy" labels="assets/digits/labels.npy" *flags="":
     cargo run --release -p runner -- align --features {{features}} --labels {{labels}} {{flags}}
 
-# The demo experiment (MNIST 0 vs 1, MLP 3 x 128, Adam, 100 epochs) on the embedded data or DATA.
+# The demo experiment (MNIST 0 vs 1, MLP 3 x 128, Adam, 100 epochs); flags such as --data DIR pass through.
 demo out="runs/demo" *flags="":
     cargo run --release -p runner -- run experiments/demo.toml --out {{out}} {{flags}}
 
