@@ -74,3 +74,18 @@ impl Backend {
         }
     }
 }
+
+/// Where initial weights are drawn: a CPU backend when one is compiled in, so that a seed means
+/// the same initial weights whatever backend trains (each backend has its own random stream);
+/// else the training device itself. `device` is a plain (not autodiff) device.
+pub fn init_device(device: &Device) -> Device {
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)] // see Backend::device
+    let host = Device::ndarray();
+    #[cfg(all(not(feature = "ndarray"), feature = "flex"))]
+    let host = Device::flex();
+    #[cfg(not(any(feature = "ndarray", feature = "flex")))]
+    let host = device.clone();
+    let _ = device;
+    host
+}

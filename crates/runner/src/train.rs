@@ -183,14 +183,27 @@ pub fn train_and_watch(
         // burn's seed is global to the backend: seeding and drawing the initial weights under
         // one lock keeps runs in parallel threads reproducible.
         let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ad.seed(run.seed);
+        // Weights are drawn on a CPU backend when one is compiled in (each backend has its own
+        // random stream), so a seed means the same start on every backend.
+        let host = crate::backend::init_device(device);
+        let on = if host == *device {
+            ad.clone()
+        } else {
+            host.clone()
+        };
+        on.seed(run.seed);
         let model = run
             .model
-            .init(task.shape, outputs(kind, task.num_classes), &ad)
+            .init(task.shape, outputs(kind, task.num_classes), &on)
             .context("model")?;
         // burn draws parameters lazily, on first use: draw them all now, under the lock.
         model.visit(&mut Materialize);
-        model
+        if host == *device {
+            model
+        } else {
+            // Moved as plain tensors, then tracked by autodiff on the training device.
+            model.to_device(device).train()
+        }
     };
     let mut optim = run.optimizer.init().context("optimizer")?;
     let lr = run.optimizer.lr();
@@ -458,6 +471,31 @@ pub(crate) mod tests {
                     (x.loss - y.loss).abs() <= 1e-4 * x.loss.max(1e-3),
                     "{model}: {x:?} vs {y:?}"
                 );
+            }
+        }
+    }
+
+    /// The backend switch: the same run trains on wgpu (Vulkan; llvmpipe on a machine without a
+    /// GPU) as on the CPU. `cargo test -p runner --features wgpu wgpu`.
+    #[cfg(feature = "wgpu")]
+    #[test]
+    fn wgpu_trains_the_same_run_as_the_cpu() {
+        let task = blobs(64, 9);
+        let gpu = Device::vulkan(burn::tensor::DeviceKind::DefaultDevice);
+        for model in [
+            "kind = \"mlp\"\ndepth = 2\nwidth = 16\nhidden_bias = false",
+            "kind = \"cnn\"\ndepth = 1\nchannels = 3\npool_every = 1",
+        ] {
+            let run = tiny_run(model, "name = \"adam\"\nlr = 0.01", 3);
+            let a = train(&run, &task, &cpu(), &mut |_| {}).unwrap().history;
+            let b = train(&run, &task, &gpu, &mut |_| {}).unwrap().history;
+            for (x, y) in a.iter().zip(&b) {
+                // Same initial weights (drawn on the CPU), f32 kernels that sum in other orders.
+                assert!(
+                    (x.loss - y.loss).abs() <= 1e-4 * x.loss.max(1e-3),
+                    "{model}: {x:?} vs {y:?}"
+                );
+                assert_eq!(x.train_acc, y.train_acc, "{model}");
             }
         }
     }
