@@ -575,6 +575,30 @@ pub fn write(dir: &Path, report: &Report) -> anyhow::Result<()> {
     crate::plot::report_plots(dir, report)
 }
 
+/// One row per name, one column per pick: the finite values of the items carrying that name.
+fn cells_by_row<T>(
+    rows: &[String],
+    items: &[(String, &T)],
+    picks: &[Pick<'_, T>],
+) -> Vec<Vec<Option<Cell>>> {
+    rows.iter()
+        .map(|row| {
+            picks
+                .iter()
+                .map(|pick| {
+                    let values: Vec<f64> = items
+                        .iter()
+                        .filter(|(name, _)| name == row)
+                        .filter_map(|(_, item)| pick(item))
+                        .filter(|v| v.is_finite())
+                        .collect();
+                    Cell::of(&values)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Spearman's rank correlation (average ranks for ties); `None` for fewer than 3 points or a
 /// constant variable.
 pub fn spearman(points: &[(f64, f64)]) -> Option<f64> {
@@ -684,23 +708,11 @@ impl Report {
                 &|s| s.steps_logistic.map(f64::from),
                 &|s| Some(s.final_squared),
             ];
-            let cells = names
-                .iter()
-                .map(|(_, n)| {
-                    picks
-                        .iter()
-                        .map(|pick| {
-                            Cell::of(
-                                &speed
-                                    .iter()
-                                    .filter(|(m, _)| m == n)
-                                    .filter_map(|(_, s)| pick(s))
-                                    .collect::<Vec<_>>(),
-                            )
-                        })
-                        .collect()
-                })
-                .collect();
+            let cells = cells_by_row(
+                &names.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+                &speed,
+                &picks,
+            );
             tables.push(Table {
                 title: "learning speed of a linear model on fixed representations (gradient descent from w = 0, eta = 1 / sigma_1^2, true labels)".into(),
                 corner: "representation".into(),
@@ -743,24 +755,13 @@ impl Report {
                 &|t| Some(t.raw_acc),
                 &|t| Some(t.input_auc),
             ];
-            let cells = targets
-                .iter()
-                .map(|(_, n)| {
-                    picks
-                        .iter()
-                        .map(|pick| {
-                            Cell::of(
-                                &transfer
-                                    .iter()
-                                    .filter(|t| &t.target == n)
-                                    .filter_map(|t| pick(t))
-                                    .filter(|v| v.is_finite())
-                                    .collect::<Vec<_>>(),
-                            )
-                        })
-                        .collect()
-                })
-                .collect();
+            let named: Vec<(String, &TransferRow)> =
+                transfer.iter().map(|t| (t.target.clone(), *t)).collect();
+            let cells = cells_by_row(
+                &targets.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+                &named,
+                &picks,
+            );
             tables.push(Table {
                 title: "transfer to target tasks (mean ± std over seeds)".into(),
                 corner: "target".into(),
