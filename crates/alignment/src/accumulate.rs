@@ -305,7 +305,6 @@ pub(crate) fn kernel_path(
     c: usize,
 ) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
     let phi = MatRef::from_row_major_slice(phi, n, p);
-    let y = MatRef::from_row_major_slice(y, n, c);
     let mut k = Mat::zeros(n, n);
     triangular::matmul(
         k.as_mut(),
@@ -318,6 +317,18 @@ pub(crate) fn kernel_path(
         1.0,
         faer::get_global_parallelism(),
     );
+    kernel_from_matrix(k, y, n, p, c)
+}
+
+/// The kernel path from `K = Phi Phi^T` itself (lower triangle read), with `Y` row-major n x c.
+pub(crate) fn kernel_from_matrix(
+    k: Mat<f64>,
+    y: &[f64],
+    n: usize,
+    p: usize,
+    c: usize,
+) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
+    let y = MatRef::from_row_major_slice(y, n, c);
     let evd = k
         .self_adjoint_eigen(Side::Lower)
         .map_err(|_| AlignError::Eigen {

@@ -37,4 +37,8 @@ pub enum AlignError {
     /// The eigendecomposition did not converge.
     #[error("eigendecomposition of the {size} x {size} {which} matrix did not converge")]
     Eigen { which: &'static str, size: usize },
+    /// A device (GPU) path could not run: wrong dtype, a size past the kernel's limits, a failed
+    /// read-back.
+    #[error("device: {0}")]
+    Device(String),
 }

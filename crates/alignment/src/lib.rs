@@ -16,6 +16,8 @@
 
 mod accumulate;
 mod error;
+#[cfg(feature = "wgpu")]
+pub mod gpu;
 mod grid;
 mod report;
 mod spectrum;

@@ -1,0 +1,353 @@
+//! The kernel against the tensor-op reference and the f64 CPU path, on burn's wgpu backend
+//! (llvmpipe through Mesa's Vulkan driver on a machine without a GPU).
+//!
+//! Tolerance. The kernel reads f32 inputs, forms `Phi` with an f32 row scale, and sums each
+//! output in f32 over at most `slab_rows` rows per slab and then over at most `MAX_SLABS` slabs,
+//! before the host adds the chunks in f64. Higham's bound for recursive summation (in any order,
+//! so whatever the shader compiler reassociates) gives `|G_kernel - G| <= gamma * A` element by
+//! element, where `A = |M|^T |M|` (the sum of the absolute terms) and
+//! `gamma = (k + d + 16) * 2^-24` with `k = min(rows, slab_rows) + min(slabs, MAX_SLABS)`:
+//! `k` for the two summations, `d + 6` for the scale (a sum of `d + 1` squares, a square root, a
+//! reciprocal, squared), the rest for the products and the f64 chunk sums. It is a bound, not a
+//! fitted tolerance: it cannot flake, and any real mistake (a lost row, a wrong scale, a missing
+//! bias, a slab or chunk added twice) moves an entry by a whole term, far past it. The tensor-op
+//! reference sums all `m` rows in one f32 matmul, so its bound uses `k = m`.
+
+use burn::tensor::{Device, DeviceKind, Tensor, TensorData};
+
+use super::{DeviceAccumulator, MAX_SLABS, SLAB_ROWS, gram_reference, gram_with_slabs};
+use crate::{Options, Targets, measure, phi_rows};
+
+const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+fn device() -> Device {
+    Device::wgpu(DeviceKind::DefaultDevice)
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+    fn values(&mut self, len: usize) -> Vec<f32> {
+        (0..len).map(|_| self.next() as f32).collect()
+    }
+    fn signs(&mut self, len: usize) -> Vec<f64> {
+        (0..len)
+            .map(|i| match i {
+                0 => -1.0,
+                1 => 1.0,
+                _ if self.next() < 0.0 => -1.0,
+                _ => 1.0,
+            })
+            .collect()
+    }
+}
+
+fn upload(values: &[f32], rows: usize, cols: usize) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), &device())
+}
+
+fn upload_f64(values: &[f64], rows: usize, cols: usize) -> Tensor<2> {
+    let v: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+    upload(&v, rows, cols)
+}
+
+/// The virtual matrix `M` in f64 (row-major, m x q) from the same f32 features.
+fn m_host(
+    f: &[f32],
+    y: &[f64],
+    n: usize,
+    d: usize,
+    c: usize,
+    options: Options,
+    transposed: bool,
+) -> (Vec<f64>, usize, usize) {
+    let p = options.columns(d);
+    let phi = phi_rows(f, n, d, options);
+    if transposed {
+        let mut m = vec![0.0; p * n];
+        for i in 0..n {
+            for j in 0..p {
+                m[j * n + i] = phi[i * p + j];
+            }
+        }
+        (m, p, n)
+    } else {
+        let q = p + c;
+        let mut m = vec![0.0; n * q];
+        for i in 0..n {
+            m[i * q..i * q + p].copy_from_slice(&phi[i * p..(i + 1) * p]);
+            m[i * q + p..(i + 1) * q].copy_from_slice(&y[i * c..(i + 1) * c]);
+        }
+        (m, n, q)
+    }
+}
+
+/// `M^T M` and `|M|^T |M|` in f64.
+fn gram_f64(m: &[f64], rows: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut g = vec![0.0; q * q];
+    let mut a = vec![0.0; q * q];
+    for r in 0..rows {
+        let row = &m[r * q..(r + 1) * q];
+        for i in 0..q {
+            for j in 0..q {
+                g[i * q + j] += row[i] * row[j];
+                a[i * q + j] += (row[i] * row[j]).abs();
+            }
+        }
+    }
+    (g, a)
+}
+
+fn host(t: Tensor<2>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .try_into_vec::<f64>()
+        .unwrap()
+}
+
+/// Runs kernel and reference on one input and checks both against f64 within their bounds.
+#[allow(clippy::too_many_arguments)]
+fn check(
+    what: &str,
+    f: &[f32],
+    y: &[f64],
+    n: usize,
+    d: usize,
+    c: usize,
+    options: Options,
+    transposed: bool,
+    slab_rows: usize,
+) {
+    let (m, rows, q) = m_host(f, y, n, d, c, options, transposed);
+    let (g, a) = gram_f64(&m, rows, q);
+    let kernel = gram_with_slabs(
+        upload(f, n, d),
+        upload_f64(y, n, c),
+        options,
+        transposed,
+        slab_rows,
+    )
+    .unwrap();
+    assert_eq!((kernel.nrows(), kernel.ncols()), (q, q), "{what}");
+    let reference = host(gram_reference(
+        upload(f, n, d),
+        upload_f64(y, n, c),
+        options,
+        transposed,
+    ));
+    let k = (rows.min(slab_rows) + rows.div_ceil(slab_rows).min(MAX_SLABS)) as f64;
+    let bound_kernel = (k + d as f64 + 16.0) * U;
+    let bound_reference = (rows as f64 + d as f64 + 16.0) * U;
+    for i in 0..q {
+        for j in 0..q {
+            let e = i * q + j;
+            let kernel = kernel[(i, j)];
+            assert!(
+                (kernel - g[e]).abs() <= bound_kernel * a[e] + 1e-30,
+                "{what}: kernel G[{i},{j}] = {kernel} vs f64 {} (bound {})",
+                g[e],
+                bound_kernel * a[e]
+            );
+            assert!(
+                (reference[e] - g[e]).abs() <= bound_reference * a[e] + 1e-30,
+                "{what}: reference G[{i},{j}] = {} vs f64 {}",
+                reference[e],
+                g[e]
+            );
+        }
+    }
+}
+
+const BOTH: Options = Options {
+    bias_column: true,
+    row_normalize: true,
+};
+
+#[test]
+fn kernel_matches_reference_and_f64() {
+    let mut rng = Rng(7);
+    // Sizes that are not multiples of the 64- or 128-wide tiles, several blocks of each, one row,
+    // p > n, and every combination of the two options.
+    for (n, d, c) in [
+        (70, 5, 1),
+        (300, 130, 3),
+        (1, 5, 1),
+        (129, 63, 10),
+        (150, 400, 2),
+    ] {
+        let f = rng.values(n * d);
+        let y = rng.signs(n * c);
+        for bias_column in [true, false] {
+            for row_normalize in [true, false] {
+                let options = Options {
+                    bias_column,
+                    row_normalize,
+                };
+                let what = format!("n={n} d={d} c={c} {options:?}");
+                check(&what, &f, &y, n, d, c, options, false, SLAB_ROWS);
+                // Many slabs, over more than one launch.
+                check(&what, &f, &y, n, d, c, options, false, 3);
+            }
+        }
+    }
+    // Kernel mode (K = Phi Phi^T), p > n.
+    let (n, d) = (10, 50);
+    let f = rng.values(n * d);
+    check(
+        "kernel mode",
+        &f,
+        &rng.signs(n),
+        n,
+        d,
+        1,
+        BOTH,
+        true,
+        SLAB_ROWS,
+    );
+    check(
+        "kernel mode, slabs",
+        &f,
+        &rng.signs(n),
+        n,
+        d,
+        1,
+        BOTH,
+        true,
+        4,
+    );
+}
+
+#[test]
+fn all_zero_rows_become_the_bias_direction_or_stay_zero() {
+    let mut rng = Rng(11);
+    let (n, d) = (90, 7);
+    let mut f = rng.values(n * d);
+    for i in (0..n).step_by(3) {
+        f[i * d..(i + 1) * d].fill(0.0);
+    }
+    let y = rng.signs(n);
+    for bias_column in [true, false] {
+        let options = Options {
+            bias_column,
+            row_normalize: true,
+        };
+        check("zero rows", &f, &y, n, d, 1, options, false, SLAB_ROWS);
+        let kernel_mode = (&f[..7 * d], &y[..7]);
+        check(
+            "zero rows, kernel",
+            kernel_mode.0,
+            kernel_mode.1,
+            7,
+            d,
+            1,
+            options,
+            true,
+            2,
+        );
+    }
+}
+
+/// 40 000 identical rows in slabs of 16: 79 device chunks of 64 slabs, added in f64 on the host.
+/// A plain f32 running sum over all 2 500 slabs on the device gave 400.0076 for 400.00001 here
+/// (measured: 1.9e-5 relative), past the bound of (16 + 64 + d + 16) * 2^-24 = 5.9e-6.
+#[test]
+fn long_sums_stay_within_the_per_slab_bound() {
+    let (n, d) = (40_000, 3);
+    let f: Vec<f32> = (0..n).flat_map(|_| [0.1f32, 0.3, 0.7]).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let options = Options {
+        bias_column: true,
+        row_normalize: false,
+    };
+    check("constant rows", &f, &y, n, d, 1, options, false, 16);
+}
+
+/// The whole measure on the device (streamed in batches, through both the kernel and the Gram
+/// path) against the f64 CPU path.
+#[test]
+fn device_spectrum_matches_the_cpu_measure() {
+    let mut rng = Rng(3);
+    for (n, d, batch) in [(500, 40, 128), (30, 60, 7)] {
+        // Low-rank structure plus noise, so the spectrum has a clear top.
+        let base = rng.values(n * 3);
+        let mix = rng.values(3 * d);
+        let noise = rng.values(n * d);
+        let f: Vec<f32> = (0..n * d)
+            .map(|e| {
+                let (i, j) = (e / d, e % d);
+                (0..3)
+                    .map(|k| base[i * 3 + k] * mix[k * d + j])
+                    .sum::<f32>()
+                    + 0.05 * noise[e]
+            })
+            .collect();
+        let labels: Vec<f64> = (0..n).map(|i| base[i * 3].signum() as f64).collect();
+        let targets = Targets::binary(&labels).unwrap();
+        let cpu = measure(&f, d, &targets, BOTH).unwrap();
+
+        let mut acc = DeviceAccumulator::new(d, 1, BOTH, &device());
+        for start in (0..n).step_by(batch) {
+            let end = (start + batch).min(n);
+            acc.push(
+                upload(&f[start * d..end * d], end - start, d),
+                targets.rows(start, end),
+            )
+            .unwrap();
+        }
+        let gpu = acc.finish().unwrap();
+        let what = format!("n={n} d={d}");
+        assert_eq!(gpu.n, cpu.n, "{what}");
+        assert!(
+            (gpu.label_energy - cpu.label_energy).abs() < 1e-12,
+            "{what}"
+        );
+        // f32 accumulation: the leading singular values to ~1e-5 relative, the summaries that
+        // weigh them to ~1e-4 (a measure difference of 1e-3 is the smallest a user reads).
+        for i in 0..3 {
+            let (a, b) = (gpu.sigma[i], cpu.sigma[i]);
+            assert!((a - b).abs() <= 1e-5 * b, "{what}: sigma[{i}] {a} vs {b}");
+        }
+        let (sg, sc) = (gpu.summary(), cpu.summary());
+        assert!(
+            (sg.auc - sc.auc).abs() <= 1e-4 * sc.auc,
+            "{what}: auc {sg:?} vs {sc:?}"
+        );
+        assert!(
+            (sg.top1 - sc.top1).abs() <= 1e-4,
+            "{what}: top1 {sg:?} vs {sc:?}"
+        );
+        assert!(
+            (sg.top10 - sc.top10).abs() <= 1e-4,
+            "{what}: top10 {sg:?} vs {sc:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_device_input_is_an_error_that_names_it() {
+    let mut acc = DeviceAccumulator::new(2, 1, BOTH, &device());
+    let err = acc
+        .push(upload(&[1.0, 2.0, f32::NAN, 0.0], 2, 2), &[1.0, -1.0])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "feature value NaN at row 1, column 0 is not finite"
+    );
+    let err = acc
+        .push(upload(&[1.0, 2.0], 1, 2), &[1.0, -1.0])
+        .unwrap_err();
+    assert_eq!(err.to_string(), "2 labels for 1 rows");
+    let err = DeviceAccumulator::new(2, 1, BOTH, &device())
+        .finish()
+        .unwrap_err();
+    assert_eq!(err.to_string(), "empty input: no rows");
+}
