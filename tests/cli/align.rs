@@ -316,3 +316,73 @@ fn bad_input_names_the_file_and_the_problem() {
         "{err}"
     );
 }
+
+/// `--backend wgpu` accumulates the Gram with the GPU kernel: the same report as the f64 CPU
+/// path to f32 accuracy (about 1e-5 relative on these summaries; 1e-4 is asserted).
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_backend_matches_the_cpu_report() {
+    let dir = TempDir::new("align-wgpu");
+    let (f, y) = aligned_problem(3000, 20);
+    write_npy(&dir.path("f.npy"), &[3000, 20], &f);
+    write_npy(&dir.path("y.npy"), &[3000], &y);
+    let report = |backend: &str| -> Value {
+        let out = runner(
+            &dir.0,
+            &[
+                "align",
+                "--features",
+                "f.npy",
+                "--labels",
+                "y.npy",
+                "--json",
+                "--backend",
+                backend,
+            ],
+        );
+        assert!(out.status.success(), "{backend}: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let (cpu, gpu) = (report("cpu"), report("wgpu"));
+    assert_eq!(cpu["n"], gpu["n"]);
+    assert_eq!(cpu["rank"], gpu["rank"]);
+    for key in ["auc", "top1", "top10", "kta"] {
+        let (a, b) = (
+            cpu["summary"][key].as_f64().unwrap(),
+            gpu["summary"][key].as_f64().unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+            "{key}: cpu {a} vs wgpu {b}"
+        );
+    }
+}
+
+/// Without the feature, `--backend wgpu` says how to get it, with no backtrace.
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn wgpu_backend_without_the_feature_names_the_feature() {
+    let dir = TempDir::new("align-no-wgpu");
+    let (f, y) = aligned_problem(20, 3);
+    write_npy(&dir.path("f.npy"), &[20, 3], &f);
+    write_npy(&dir.path("y.npy"), &[20], &y);
+    let out = runner(
+        &dir.0,
+        &[
+            "align",
+            "--features",
+            "f.npy",
+            "--labels",
+            "y.npy",
+            "--backend",
+            "wgpu",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("--features wgpu"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}

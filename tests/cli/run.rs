@@ -158,3 +158,44 @@ fn bad_experiment_files_and_missing_data_are_named() {
         "{err}"
     );
 }
+
+/// The same experiment on wgpu and on the CPU: the same run (weights drawn on the CPU), trained on
+/// the GPU backend and measured with the GPU Gram kernel, gives the same table to f32 accuracy.
+#[cfg(feature = "wgpu")]
+#[test]
+fn a_run_on_wgpu_matches_the_cpu_run() {
+    let dir = TempDir::new("run-wgpu");
+    std::fs::write(dir.path("tiny.toml"), TINY).unwrap();
+    let alignment = |backend: &str| -> Vec<Value> {
+        let out = runner(
+            &dir.0,
+            &["run", "tiny.toml", "--out", backend, "--backend", backend],
+        );
+        assert!(out.status.success(), "{backend}: {}", stderr(&out));
+        let run = std::fs::read_dir(dir.path(backend))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap();
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
+                .unwrap();
+        assert!(config["backend"].as_str().unwrap().starts_with(backend));
+        let align: Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("alignment.json")).unwrap())
+                .unwrap();
+        align.as_array().unwrap().clone()
+    };
+    let (cpu, gpu) = (alignment("cpu"), alignment("wgpu"));
+    assert_eq!(cpu.len(), gpu.len());
+    for (a, b) in cpu.iter().zip(&gpu) {
+        let layer = &a["layer"];
+        assert_eq!(layer, &b["layer"]);
+        // Four epochs of f32 training that sums in other orders, then an f32 Gram: 1e-3.
+        let (x, y) = (
+            a["summary"]["auc"].as_f64().unwrap(),
+            b["summary"]["auc"].as_f64().unwrap(),
+        );
+        assert!((x - y).abs() <= 1e-3, "{layer}: auc cpu {x} vs wgpu {y}");
+    }
+}

@@ -56,7 +56,7 @@ impl Backend {
             #[cfg(feature = "flex")]
             Backend::Flex => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
-            Backend::Wgpu => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
             #[allow(unreachable_patterns)]
             other => bail!(
                 "--backend {}: this runner was built without it (rebuild with `--features {}`)",

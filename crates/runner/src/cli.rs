@@ -159,4 +159,8 @@ pub struct AlignArgs {
     /// Also write alignment.json and curve.csv to this folder (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Where the Gram is accumulated: cpu (f64, exact) or wgpu (the GPU kernel, f32 with
+    /// compensated sums); the eigendecomposition is f64 on the host either way [default: cpu].
+    #[arg(long)]
+    pub backend: Option<crate::backend::Backend>,
 }

@@ -4,7 +4,9 @@
 
 use anyhow::Context;
 use burn::tensor::{Device, Tensor};
-use repalign_alignment::{Accumulator, Report, Targets, Task as TargetTask};
+use repalign_alignment::{
+    Accumulator, AlignError, Options, Report, Spectrum, Targets, Task as TargetTask,
+};
 use repalign_data::Task;
 use repalign_models::Model;
 
@@ -28,6 +30,47 @@ pub fn targets(labels: &[u32], num_classes: usize) -> anyhow::Result<Targets> {
         TargetTask::Multiclass
     };
     Ok(Targets::new(task, &y)?)
+}
+
+/// One layer's accumulator: on the host in f64, or, when the model runs on the GPU, on the
+/// device through the alignment crate's Gram kernel (the activations never leave the device).
+enum LayerAccumulator {
+    Host(Accumulator),
+    #[cfg(feature = "wgpu")]
+    Device(repalign_alignment::gpu::DeviceAccumulator),
+}
+
+impl LayerAccumulator {
+    fn new(p: usize, c: usize, options: Options, device: &Device) -> Self {
+        #[cfg(feature = "wgpu")]
+        if crate::backend::Backend::Wgpu
+            .device()
+            .is_ok_and(|gpu| &gpu == device)
+        {
+            return LayerAccumulator::Device(repalign_alignment::gpu::DeviceAccumulator::new(
+                p, c, options, device,
+            ));
+        }
+        let _ = device;
+        LayerAccumulator::Host(Accumulator::new(p, c, options))
+    }
+
+    fn push(&mut self, h: Tensor<2>, y: &[f64]) -> anyhow::Result<()> {
+        match self {
+            LayerAccumulator::Host(acc) => acc.push(&to_vec(h)?, y)?,
+            #[cfg(feature = "wgpu")]
+            LayerAccumulator::Device(acc) => acc.push(h, y)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Spectrum, AlignError> {
+        match self {
+            LayerAccumulator::Host(acc) => acc.finish(),
+            #[cfg(feature = "wgpu")]
+            LayerAccumulator::Device(acc) => acc.finish(),
+        }
+    }
 }
 
 fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
@@ -55,7 +98,7 @@ pub fn measure_layers(
         .chain(model.layer_names())
         .collect();
     let mut input = Accumulator::new(d, c, options);
-    let mut layers: Vec<Option<Accumulator>> = (1..names.len()).map(|_| None).collect();
+    let mut layers: Vec<Option<LayerAccumulator>> = (1..names.len()).map(|_| None).collect();
     let (mut loss_sum, mut correct) = (0.0, 0usize);
     let n = config
         .max_rows
@@ -70,8 +113,8 @@ pub fn measure_layers(
         let out = model.forward(gather(&task.train_x, d, idx, device));
         for (k, h) in out.hidden.into_iter().enumerate() {
             let [_, p] = h.dims();
-            let acc = layers[k].get_or_insert_with(|| Accumulator::new(p, c, options));
-            acc.push(&to_vec(h)?, y)
+            let acc = layers[k].get_or_insert_with(|| LayerAccumulator::new(p, c, options, device));
+            acc.push(h, y)
                 .with_context(|| format!("{} (batch {b})", names[k + 1]))?;
         }
         let labels = &task.train_y[start..end];

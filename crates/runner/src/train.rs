@@ -481,7 +481,7 @@ pub(crate) mod tests {
     #[test]
     fn wgpu_trains_the_same_run_as_the_cpu() {
         let task = blobs(64, 9);
-        let gpu = Device::vulkan(burn::tensor::DeviceKind::DefaultDevice);
+        let gpu = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
         for model in [
             "kind = \"mlp\"\ndepth = 2\nwidth = 16\nhidden_bias = false",
             "kind = \"cnn\"\ndepth = 1\nchannels = 3\npool_every = 1",

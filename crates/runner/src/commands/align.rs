@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use repalign_alignment::{Grid, Options, Report, Targets, Task, measure};
 
+use crate::backend::Backend;
 use crate::cli::{AlignArgs, GridArg, TaskArg};
 use crate::io::{self, write_atomic};
 
@@ -62,8 +63,11 @@ fn plan(args: &AlignArgs) -> anyhow::Result<Plan> {
 pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(args)?;
     let f = &plan.features;
-    let spectrum = measure(&f.data, f.cols, &plan.targets, plan.options)
-        .with_context(|| format!("{}", args.features.display()))?;
+    let spectrum = match args.backend.unwrap_or(Backend::Cpu) {
+        Backend::Cpu | Backend::Flex => measure(&f.data, f.cols, &plan.targets, plan.options),
+        Backend::Wgpu => on_device(&plan)?,
+    }
+    .with_context(|| format!("{}", args.features.display()))?;
     let report = Report::new(&spectrum, plan.targets.task(), &plan.grid, plan.options);
     let json = serde_json::to_string(&report)?;
     if let Some(dir) = &args.out {
@@ -81,6 +85,44 @@ pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The measure with the Gram accumulated on the GPU: the features go up in f32, batch by batch
+/// (each small enough for any device's buffers), and never come back.
+#[cfg(feature = "wgpu")]
+fn on_device(
+    plan: &Plan,
+) -> anyhow::Result<Result<repalign_alignment::Spectrum, repalign_alignment::AlignError>> {
+    use burn::tensor::{Tensor, TensorData};
+    use repalign_alignment::gpu::{DeviceAccumulator, batch_rows};
+    let device = Backend::Wgpu.device()?;
+    let f = &plan.features;
+    let (d, c) = (f.cols, plan.targets.columns());
+    let mut acc = DeviceAccumulator::new(d, c, plan.options, &device);
+    let step = batch_rows(d);
+    for start in (0..f.rows).step_by(step) {
+        let end = (start + step).min(f.rows);
+        let values: Vec<f32> = f.data[start * d..end * d]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let x = Tensor::<2>::from_data(TensorData::new(values, [end - start, d]), &device);
+        if let Err(e) = acc.push(x, plan.targets.rows(start, end)) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(acc.finish())
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn on_device(
+    _plan: &Plan,
+) -> anyhow::Result<Result<repalign_alignment::Spectrum, repalign_alignment::AlignError>> {
+    // Names the cargo feature to rebuild with.
+    Err(Backend::Wgpu
+        .device()
+        .err()
+        .unwrap_or_else(|| anyhow::anyhow!("--backend wgpu: not compiled in")))
 }
 
 fn write_outputs(dir: &Path, report: &Report, json: &str) -> anyhow::Result<()> {
