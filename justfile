@@ -65,6 +65,11 @@ ci:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo test --workspace
 
+# The GPU tests: the Gram kernel against its tensor-op reference and the f64 CPU path, training
+# and `align` on wgpu (on a machine without a GPU: Mesa's Vulkan driver, `apt-get install mesa-vulkan-drivers`).
+test-gpu:
+    cargo test -p repalign-alignment -p runner --features repalign-alignment/wgpu,runner/wgpu gpu
+
 # Format the code.
 fmt:
     cargo fmt --all
@@ -74,3 +79,7 @@ fmt:
 # The alignment measure against a plain thin SVD (n x p = 10000 x 513, 60000 x 129, 2000 x 129).
 bench-align:
     cargo bench -p repalign-alignment --bench align
+
+# The Gram on the GPU: kernel vs burn's matmul vs the f64 CPU path (GRAM_BENCH_SIZES=10000x128,... to pick sizes).
+bench-gpu:
+    cargo bench -p repalign-alignment --features wgpu --bench gram_gpu
