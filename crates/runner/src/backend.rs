@@ -13,7 +13,8 @@ pub enum Backend {
     Cpu,
     /// burn's flex CPU backend (cargo feature `flex`).
     Flex,
-    /// burn's wgpu backend on Vulkan (cargo feature `wgpu`).
+    /// burn's wgpu backend: Vulkan, Metal or DX12, whichever the machine has (cargo feature
+    /// `wgpu`).
     Wgpu,
 }
 
@@ -42,7 +43,7 @@ impl Backend {
         match self {
             Backend::Cpu => "cpu (ndarray)",
             Backend::Flex => "flex (cpu)",
-            Backend::Wgpu => "wgpu (vulkan)",
+            Backend::Wgpu => "wgpu",
         }
     }
 

@@ -12,8 +12,9 @@
 //! Each cube owns one `tile x tile` block of the lower triangle of `G` (a lookup table names the
 //! blocks, so the upper triangle costs nothing) and one slab of at most `slab_rows` rows of `M`.
 //! Its `16 x 16` units each keep a `micro x micro` register tile of outputs (`tile = 16 micro`,
-//! micro 4 or 8); per step the cube stages `K` rows of both column blocks in shared memory. Every slab writes its own partial block, summed
-//! over at most `slab_rows` rows in f32, and [`reduce_slabs`] adds the slabs in a fixed order.
+//! micro 4 or 8); per step the cube stages `K` rows of both column blocks in shared memory.
+//! Every slab writes its own partial block, summed over at most `slab_rows` rows in f32, and
+//! [`reduce_slabs`] adds the slabs in a fixed order.
 //! So no f32 sum runs over more than `slab_rows + slabs` terms; longer sums are the host's
 //! business, in f64 (see [`super::gram_with_slabs`]).
 
