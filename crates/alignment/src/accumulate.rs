@@ -41,6 +41,91 @@ impl Options {
     }
 }
 
+/// What the host and the device accumulators both track besides their sums (shape, rows seen,
+/// label energy), with the checks and errors they share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tally {
+    pub d: usize,
+    pub p: usize,
+    pub c: usize,
+    pub options: Options,
+    pub n: usize,
+    pub label_energy: f64,
+}
+
+impl Tally {
+    #[track_caller]
+    pub fn new(d: usize, c: usize, options: Options) -> Self {
+        assert!(c >= 1, "an accumulator needs at least one target column");
+        Tally {
+            d,
+            p: options.columns(d),
+            c,
+            options,
+            n: 0,
+            label_energy: 0.0,
+        }
+    }
+
+    /// The number of rows in a batch of row-major targets, or why the batch is bad.
+    pub fn rows_of(&self, targets: &[f64]) -> Result<usize, AlignError> {
+        if !targets.len().is_multiple_of(self.c) {
+            return Err(AlignError::RaggedBatch {
+                len: targets.len(),
+                width: self.c,
+            });
+        }
+        if let Some(i) = targets.iter().position(|v| !v.is_finite()) {
+            return Err(AlignError::NonFiniteLabel {
+                row: self.n + i / self.c,
+                value: targets[i],
+            });
+        }
+        Ok(targets.len() / self.c)
+    }
+
+    /// The error for the non-finite `value` at flat index `i` of a row-major batch.
+    pub fn non_finite_feature(&self, i: usize, value: f64) -> AlignError {
+        AlignError::NonFiniteFeature {
+            row: self.n + i / self.d.max(1),
+            col: i % self.d.max(1),
+            value,
+        }
+    }
+
+    /// Adds a batch's targets to the label energy.
+    pub fn add_energy(&mut self, targets: &[f64]) {
+        self.label_energy += targets.iter().map(|v| v * v).sum::<f64>();
+    }
+
+    /// Whether there is anything to eigendecompose.
+    pub fn check_finish(&self) -> Result<(), AlignError> {
+        if self.n == 0 {
+            return Err(AlignError::Empty {
+                what: "no rows".into(),
+            });
+        }
+        if self.p == 0 {
+            return Err(AlignError::Empty {
+                what: "no feature columns and no bias column".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The spectrum from the kept singular values and their label energies.
+    pub fn spectrum(&self, (sigma, energy): (Vec<f64>, Vec<f64>)) -> Spectrum {
+        Spectrum {
+            n: self.n,
+            p: self.p,
+            columns: self.c,
+            label_energy: self.label_energy,
+            sigma,
+            energy,
+        }
+    }
+}
+
 /// Rows are turned into `Phi` and folded into `G` this many at a time, so a large batch never
 /// needs more than `CHUNK * p` extra values.
 const CHUNK: usize = 1024;
@@ -54,22 +139,14 @@ enum State {
 
 /// Streams rows of a representation and its targets; see the module docs.
 pub struct Accumulator {
-    d: usize,
-    p: usize,
-    c: usize,
-    options: Options,
-    n: usize,
-    label_energy: f64,
+    t: Tally,
     state: State,
 }
 
 impl std::fmt::Debug for Accumulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Accumulator")
-            .field("d", &self.d)
-            .field("p", &self.p)
-            .field("c", &self.c)
-            .field("n", &self.n)
+            .field("tally", &self.t)
             .field("gram", &matches!(self.state, State::Gram { .. }))
             .finish()
     }
@@ -79,14 +156,8 @@ impl Accumulator {
     /// An empty accumulator for `d` features and `c >= 1` target columns.
     #[track_caller]
     pub fn new(d: usize, c: usize, options: Options) -> Self {
-        assert!(c >= 1, "an accumulator needs at least one target column");
         Accumulator {
-            d,
-            p: options.columns(d),
-            c,
-            options,
-            n: 0,
-            label_energy: 0.0,
+            t: Tally::new(d, c, options),
             state: State::Rows {
                 phi: Vec::new(),
                 y: Vec::new(),
@@ -96,7 +167,7 @@ impl Accumulator {
 
     /// Rows seen so far.
     pub fn rows(&self) -> usize {
-        self.n
+        self.t.n
     }
 
     /// Adds a batch: `features` is row-major (rows x d), `targets` row-major (rows x c) as
@@ -107,96 +178,67 @@ impl Accumulator {
         features: &[T],
         targets: &[f64],
     ) -> Result<(), AlignError> {
-        if !targets.len().is_multiple_of(self.c) {
-            return Err(AlignError::RaggedBatch {
-                len: targets.len(),
-                width: self.c,
-            });
-        }
-        let rows = targets.len() / self.c;
-        if features.len() != rows * self.d {
-            if self.d > 0 && features.len().is_multiple_of(self.d) {
+        let t = self.t;
+        let rows = t.rows_of(targets)?;
+        if features.len() != rows * t.d {
+            if t.d > 0 && features.len().is_multiple_of(t.d) {
                 return Err(AlignError::LabelCount {
                     labels: rows,
-                    rows: features.len() / self.d,
+                    rows: features.len() / t.d,
                 });
             }
             return Err(AlignError::RaggedBatch {
                 len: features.len(),
-                width: self.d,
+                width: t.d,
             });
         }
         if let Some(i) = features.iter().position(|v| !(*v).into().is_finite()) {
-            return Err(AlignError::NonFiniteFeature {
-                row: self.n + i / self.d,
-                col: i % self.d,
-                value: features[i].into(),
-            });
-        }
-        if let Some(i) = targets.iter().position(|v| !v.is_finite()) {
-            return Err(AlignError::NonFiniteLabel {
-                row: self.n + i / self.c,
-                value: targets[i],
-            });
+            return Err(t.non_finite_feature(i, features[i].into()));
         }
         for start in (0..rows).step_by(CHUNK) {
             let end = (start + CHUNK).min(rows);
             let phi = phi_rows(
-                &features[start * self.d..end * self.d],
+                &features[start * t.d..end * t.d],
                 end - start,
-                self.d,
-                self.options,
+                t.d,
+                t.options,
             );
-            self.add(phi, &targets[start * self.c..end * self.c]);
+            self.add(phi, &targets[start * t.c..end * t.c]);
         }
-        self.label_energy += targets.iter().map(|v| v * v).sum::<f64>();
+        self.t.add_energy(targets);
         Ok(())
     }
 
     fn add(&mut self, phi_batch: Vec<f64>, y_batch: &[f64]) {
-        let rows = y_batch.len() / self.c;
+        let Tally { p, c, n, .. } = self.t;
+        let rows = y_batch.len() / c;
         if let State::Rows { phi, y } = &mut self.state {
-            if self.n + rows <= self.p {
+            if n + rows <= p {
                 phi.extend_from_slice(&phi_batch);
                 y.extend_from_slice(y_batch);
-                self.n += rows;
+                self.t.n += rows;
                 return;
             }
-            let mut g = Mat::zeros(self.p, self.p);
-            let mut b = Mat::zeros(self.p, self.c);
-            fold(&mut g, &mut b, phi, y, self.p, self.c);
+            let mut g = Mat::zeros(p, p);
+            let mut b = Mat::zeros(p, c);
+            fold(&mut g, &mut b, phi, y, p, c);
             self.state = State::Gram { g, b };
         }
         if let State::Gram { g, b } = &mut self.state {
-            fold(g, b, &phi_batch, y_batch, self.p, self.c);
+            fold(g, b, &phi_batch, y_batch, p, c);
         }
-        self.n += rows;
+        self.t.n += rows;
     }
 
     /// Eigendecomposes what was accumulated and returns the exact spectrum.
     pub fn finish(self) -> Result<Spectrum, AlignError> {
-        if self.n == 0 {
-            return Err(AlignError::Empty {
-                what: "no rows".into(),
-            });
-        }
-        if self.p == 0 {
-            return Err(AlignError::Empty {
-                what: "no feature columns and no bias column".into(),
-            });
-        }
-        let (sigma, energy) = match &self.state {
-            State::Rows { phi, y } => kernel_path(phi, y, self.n, self.p, self.c)?,
-            State::Gram { g, b } => gram_path(g.as_ref(), b.as_ref(), self.n)?,
+        let t = self.t;
+        t.check_finish()?;
+        let paths = match &self.state {
+            State::Rows { phi, y } => kernel_path(phi, y, t.n, t.p, t.c)?,
+            State::Gram { g, b } => gram_path(g.as_ref(), b.as_ref(), t.n)?,
         };
-        Ok(Spectrum {
-            n: self.n,
-            p: self.p,
-            columns: self.c,
-            label_energy: self.label_energy,
-            sigma,
-            energy,
-        })
+        Ok(t.spectrum(paths))
     }
 }
 

@@ -29,7 +29,7 @@ use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::tensor::CubeTensor;
 use faer::Mat;
 
-use crate::accumulate::{gram_path, kernel_from_matrix};
+use crate::accumulate::{Tally, gram_path, kernel_from_matrix};
 use crate::{AlignError, Options, Spectrum};
 
 /// Most rows of `M` one cube sums in f32 before its partial block joins the others.
@@ -400,12 +400,8 @@ enum State {
 /// [`crate::Accumulator`] for device-resident features; see the module docs.
 pub struct DeviceAccumulator {
     device: Device,
-    d: usize,
-    p: usize,
-    c: usize,
-    options: Options,
-    n: usize,
-    label_energy: f64,
+    t: Tally,
+    /// The targets of the rows kept while n <= p (the kernel path needs them on the host).
     y: Vec<f64>,
     state: State,
 }
@@ -413,9 +409,7 @@ pub struct DeviceAccumulator {
 impl std::fmt::Debug for DeviceAccumulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeviceAccumulator")
-            .field("d", &self.d)
-            .field("c", &self.c)
-            .field("n", &self.n)
+            .field("tally", &self.t)
             .field("gram", &matches!(self.state, State::Gram { .. }))
             .finish()
     }
@@ -426,15 +420,9 @@ impl DeviceAccumulator {
     /// not autodiff, CubeCL device such as `Device::wgpu(..)`).
     #[track_caller]
     pub fn new(d: usize, c: usize, options: Options, device: &Device) -> Self {
-        assert!(c >= 1, "an accumulator needs at least one target column");
         DeviceAccumulator {
             device: device.clone(),
-            d,
-            p: options.columns(d),
-            c,
-            options,
-            n: 0,
-            label_energy: 0.0,
+            t: Tally::new(d, c, options),
             y: Vec::new(),
             state: State::Rows {
                 feats: Vec::new(),
@@ -445,7 +433,7 @@ impl DeviceAccumulator {
 
     /// Rows seen so far.
     pub fn rows(&self) -> usize {
-        self.n
+        self.t.n
     }
 
     /// Adds a batch: `features` (rows x d, f32, on this accumulator's device) and its targets,
@@ -454,32 +442,25 @@ impl DeviceAccumulator {
     /// device) is an error that leaves the accumulator unchanged; after a failure on the device
     /// itself (out of memory, a lost device) discard the accumulator.
     pub fn push(&mut self, features: Tensor<2>, targets: &[f64]) -> Result<(), AlignError> {
+        let t = self.t;
         check_f32(&features, "features")?;
         let [rows, d] = features.dims();
-        if d != self.d {
+        if d != t.d {
             return Err(AlignError::RaggedBatch {
                 len: rows * d,
-                width: self.d,
+                width: t.d,
             });
         }
-        if targets.len() != rows * self.c {
-            return Err(AlignError::LabelCount {
-                labels: targets.len() / self.c,
-                rows,
-            });
+        let labels = t.rows_of(targets)?;
+        if labels != rows {
+            return Err(AlignError::LabelCount { labels, rows });
         }
-        if let Some(i) = targets.iter().position(|v| !v.is_finite()) {
-            return Err(AlignError::NonFiniteLabel {
-                row: self.n + i / self.c,
-                value: targets[i],
-            });
-        }
-        let q = self.p + self.c;
+        let q = t.p + t.c;
         if q * q * size_of::<f32>() > MAX_GRAM_BYTES {
             return Err(device_error(format!(
                 "{} features make a {q} x {q} Gram, past what one device buffer is guaranteed \
                  to hold ({} MiB); measure it on the CPU path",
-                self.d,
+                t.d,
                 MAX_GRAM_BYTES >> 20
             )));
         }
@@ -490,16 +471,12 @@ impl DeviceAccumulator {
         if !finite {
             let values = to_host(features)?;
             let i = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
-            return Err(AlignError::NonFiniteFeature {
-                row: self.n + i / d.max(1),
-                col: i % d.max(1),
-                value: values[i],
-            });
+            return Err(t.non_finite_feature(i, values[i]));
         }
         let y = Tensor::<2>::from_data(
             TensorData::new(
                 targets.iter().map(|&v| v as f32).collect::<Vec<f32>>(),
-                [rows, self.c],
+                [rows, t.c],
             ),
             &self.device,
         );
@@ -510,56 +487,47 @@ impl DeviceAccumulator {
                 targets: vec![],
             },
         );
+        let slab_rows = auto_slab_rows(q);
         self.state = match state {
             State::Rows {
                 mut feats,
                 targets: mut ys,
-            } if self.n + rows <= self.p => {
+            } if t.n + rows <= t.p => {
                 feats.push(features);
                 ys.push(y);
                 self.y.extend_from_slice(targets);
                 State::Rows { feats, targets: ys }
             }
             State::Rows { feats, targets: ys } => {
-                let q = self.p + self.c;
                 let mut g = Mat::zeros(q, q);
-                for (f, t) in feats.into_iter().zip(ys).chain([(features, y)]) {
-                    add_gram(&mut g, f, t, self.options, false, auto_slab_rows(q))?;
+                for (f, y) in feats.into_iter().zip(ys).chain([(features, y)]) {
+                    add_gram(&mut g, f, y, t.options, false, slab_rows)?;
                 }
                 // The kept rows' targets are no longer needed on the host.
                 self.y = Vec::new();
                 State::Gram { g }
             }
             State::Gram { mut g } => {
-                let q = g.nrows();
-                add_gram(&mut g, features, y, self.options, false, auto_slab_rows(q))?;
+                add_gram(&mut g, features, y, t.options, false, slab_rows)?;
                 State::Gram { g }
             }
         };
-        self.label_energy += targets.iter().map(|v| v * v).sum::<f64>();
-        self.n += rows;
+        self.t.add_energy(targets);
+        self.t.n += rows;
         Ok(())
     }
 
     /// Brings the accumulated Gram (or kernel) back to the host and returns the exact spectrum
     /// (f64 eigendecomposition, as on the CPU path).
     pub fn finish(self) -> Result<Spectrum, AlignError> {
-        if self.n == 0 {
-            return Err(AlignError::Empty {
-                what: "no rows".into(),
-            });
-        }
-        if self.p == 0 {
-            return Err(AlignError::Empty {
-                what: "no feature columns and no bias column".into(),
-            });
-        }
-        let (p, c, n) = (self.p, self.c, self.n);
-        let (sigma, energy) = match self.state {
+        let t = self.t;
+        t.check_finish()?;
+        let (p, c, n) = (t.p, t.c, t.n);
+        let paths = match self.state {
             State::Rows { feats, targets } => {
                 let f = Tensor::cat(feats, 0);
                 let y = Tensor::cat(targets, 0);
-                let k = gram(f, y, self.options, true)?;
+                let k = gram(f, y, t.options, true)?;
                 kernel_from_matrix(k, &self.y, n, p, c)?
             }
             State::Gram { g } => {
@@ -569,13 +537,6 @@ impl DeviceAccumulator {
                 gram_path(g.as_ref(), b.as_ref(), n)?
             }
         };
-        Ok(Spectrum {
-            n,
-            p,
-            columns: c,
-            label_energy: self.label_energy,
-            sigma,
-            energy,
-        })
+        Ok(t.spectrum(paths))
     }
 }

@@ -58,34 +58,53 @@ fn upload_f64(values: &[f64], rows: usize, cols: usize) -> Tensor<2> {
     upload(&v, rows, cols)
 }
 
-/// The virtual matrix `M` in f64 (row-major, m x q) from the same f32 features.
-fn m_host(
-    f: &[f32],
-    y: &[f64],
-    n: usize,
+/// One input: row-major f32 features (n x d), row-major targets (n x c), how `Phi` is built, and
+/// which Gram (`transposed`: the kernel `Phi Phi^T`).
+#[derive(Clone, Copy)]
+struct Case<'a> {
+    f: &'a [f32],
+    y: &'a [f64],
     d: usize,
     c: usize,
     options: Options,
     transposed: bool,
-) -> (Vec<f64>, usize, usize) {
-    let p = options.columns(d);
-    let phi = phi_rows(f, n, d, options);
-    if transposed {
-        let mut m = vec![0.0; p * n];
-        for i in 0..n {
-            for j in 0..p {
-                m[j * n + i] = phi[i * p + j];
+}
+
+impl Case<'_> {
+    fn n(&self) -> usize {
+        self.y.len() / self.c
+    }
+
+    /// The virtual matrix `M` in f64 (row-major, m x q) from the same f32 features.
+    fn m_host(&self) -> (Vec<f64>, usize, usize) {
+        let (n, d, c) = (self.n(), self.d, self.c);
+        let p = self.options.columns(d);
+        let phi = phi_rows(self.f, n, d, self.options);
+        if self.transposed {
+            let mut m = vec![0.0; p * n];
+            for i in 0..n {
+                for j in 0..p {
+                    m[j * n + i] = phi[i * p + j];
+                }
             }
+            (m, p, n)
+        } else {
+            let q = p + c;
+            let mut m = vec![0.0; n * q];
+            for i in 0..n {
+                m[i * q..i * q + p].copy_from_slice(&phi[i * p..(i + 1) * p]);
+                m[i * q + p..(i + 1) * q].copy_from_slice(&self.y[i * c..(i + 1) * c]);
+            }
+            (m, n, q)
         }
-        (m, p, n)
-    } else {
-        let q = p + c;
-        let mut m = vec![0.0; n * q];
-        for i in 0..n {
-            m[i * q..i * q + p].copy_from_slice(&phi[i * p..(i + 1) * p]);
-            m[i * q + p..(i + 1) * q].copy_from_slice(&y[i * c..(i + 1) * c]);
-        }
-        (m, n, q)
+    }
+
+    fn features(&self) -> Tensor<2> {
+        upload(self.f, self.n(), self.d)
+    }
+
+    fn targets(&self) -> Tensor<2> {
+        upload_f64(self.y, self.n(), self.c)
     }
 }
 
@@ -113,23 +132,13 @@ fn host(t: Tensor<2>) -> Vec<f64> {
 }
 
 /// Runs kernel and reference on one input and checks both against f64 within their bounds.
-#[allow(clippy::too_many_arguments)]
-fn check(
-    what: &str,
-    f: &[f32],
-    y: &[f64],
-    n: usize,
-    d: usize,
-    c: usize,
-    options: Options,
-    transposed: bool,
-    slab_rows: usize,
-) {
-    let (m, rows, q) = m_host(f, y, n, d, c, options, transposed);
+fn check(what: &str, case: Case, slab_rows: usize) {
+    let (m, rows, q) = case.m_host();
     let (g, a) = gram_f64(&m, rows, q);
+    let (options, transposed) = (case.options, case.transposed);
     let kernel = gram_with_slabs(
-        upload(f, n, d),
-        upload_f64(y, n, c),
+        case.features(),
+        case.targets(),
         options,
         transposed,
         slab_rows,
@@ -137,11 +146,12 @@ fn check(
     .unwrap();
     assert_eq!((kernel.nrows(), kernel.ncols()), (q, q), "{what}");
     let reference = host(gram_reference(
-        upload(f, n, d),
-        upload_f64(y, n, c),
+        case.features(),
+        case.targets(),
         options,
         transposed,
     ));
+    let d = case.d;
     let k = (rows.min(slab_rows) + rows.div_ceil(slab_rows).min(MAX_SLABS)) as f64;
     let bound_kernel = (k + d as f64 + 16.0) * U;
     let bound_reference = (rows as f64 + d as f64 + 16.0) * U;
@@ -191,37 +201,34 @@ fn kernel_matches_reference_and_f64() {
                     row_normalize,
                 };
                 let what = format!("n={n} d={d} c={c} {options:?}");
-                check(&what, &f, &y, n, d, c, options, false, SLAB_ROWS);
+                let case = Case {
+                    f: &f,
+                    y: &y,
+                    d,
+                    c,
+                    options,
+                    transposed: false,
+                };
+                check(&what, case, SLAB_ROWS);
                 // Many slabs, over more than one launch.
-                check(&what, &f, &y, n, d, c, options, false, 3);
+                check(&what, case, 3);
             }
         }
     }
     // Kernel mode (K = Phi Phi^T), p > n.
     let (n, d) = (10, 50);
     let f = rng.values(n * d);
-    check(
-        "kernel mode",
-        &f,
-        &rng.signs(n),
-        n,
+    let y = rng.signs(n);
+    let case = Case {
+        f: &f,
+        y: &y,
         d,
-        1,
-        BOTH,
-        true,
-        SLAB_ROWS,
-    );
-    check(
-        "kernel mode, slabs",
-        &f,
-        &rng.signs(n),
-        n,
-        d,
-        1,
-        BOTH,
-        true,
-        4,
-    );
+        c: 1,
+        options: BOTH,
+        transposed: true,
+    };
+    check("kernel mode", case, SLAB_ROWS);
+    check("kernel mode, slabs", case, 4);
 }
 
 #[test]
@@ -238,19 +245,22 @@ fn all_zero_rows_become_the_bias_direction_or_stay_zero() {
             bias_column,
             row_normalize: true,
         };
-        check("zero rows", &f, &y, n, d, 1, options, false, SLAB_ROWS);
-        let kernel_mode = (&f[..7 * d], &y[..7]);
-        check(
-            "zero rows, kernel",
-            kernel_mode.0,
-            kernel_mode.1,
-            7,
+        let case = Case {
+            f: &f,
+            y: &y,
             d,
-            1,
+            c: 1,
             options,
-            true,
-            2,
-        );
+            transposed: false,
+        };
+        check("zero rows", case, SLAB_ROWS);
+        let kernel_mode = Case {
+            f: &f[..7 * d],
+            y: &y[..7],
+            transposed: true,
+            ..case
+        };
+        check("zero rows, kernel", kernel_mode, 2);
     }
 }
 
@@ -268,7 +278,15 @@ fn long_sums_stay_within_the_per_slab_bound() {
         bias_column: true,
         row_normalize: false,
     };
-    check("constant rows", &f, &y, n, d, 1, options, false, 16);
+    let case = Case {
+        f: &f,
+        y: &y,
+        d,
+        c: 1,
+        options,
+        transposed: false,
+    };
+    check("constant rows", case, 16);
 }
 
 /// The whole measure on the device (streamed in batches, through both the kernel and the Gram
