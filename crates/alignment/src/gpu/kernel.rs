@@ -28,7 +28,7 @@ pub const UNITS: usize = 16;
 pub const MICRO_SMALL: usize = 4;
 pub const MICRO_LARGE: usize = 8;
 /// Rows of `M` staged in shared memory per step.
-pub const K: usize = 16;
+pub const K: usize = 8;
 
 /// `s_i = 1 / ||[F_i, 1]||` (or `1 / ||F_i||` without the bias column, 0 for an all-zero row),
 /// or `s_i = 1` without row normalisation. One unit per row.
