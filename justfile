@@ -65,8 +65,7 @@ ci:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo test --workspace
 
-# The GPU tests: the Gram kernel against its tensor-op reference and the f64 CPU path, training
-# and `align` on wgpu (on a machine without a GPU: Mesa's Vulkan driver, `apt-get install mesa-vulkan-drivers`).
+# The wgpu tests (Gram kernel vs tensor-op reference vs f64, training, align, run); without a GPU they need mesa-vulkan-drivers.
 test-gpu:
     cargo test -p repalign-alignment -p runner --features repalign-alignment/wgpu,runner/wgpu gpu
 
