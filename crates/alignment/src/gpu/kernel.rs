@@ -31,7 +31,9 @@ pub const MICRO_LARGE: usize = 8;
 pub const K: usize = 8;
 
 /// `s_i = 1 / ||[F_i, 1]||` (or `1 / ||F_i||` without the bias column, 0 for an all-zero row),
-/// or `s_i = 1` without row normalisation. One unit per row.
+/// or `s_i = 1` without row normalisation. One unit per row. The norm is taken of the row scaled
+/// by its largest magnitude, so rows far from 1 (1e25, 1e-25) neither overflow nor underflow in
+/// f32; a NaN or infinity anywhere in the row makes `s_i` NaN.
 #[cube(launch)]
 pub fn row_scales(
     f: &[f32],
@@ -44,20 +46,32 @@ pub fn row_scales(
     let i = ABSOLUTE_POS_X;
     if i < n {
         if normalize {
-            let mut sum = 0.0f32;
             let base = (i * d) as usize;
+            let mut big = 0.0f32;
+            let mut bad = 0.0f32;
             for j in 0..d {
                 let v = f[base + j as usize];
-                sum += v * v;
+                big = max(big, v.abs());
+                // 0 for a finite value, NaN for NaN or an infinity.
+                bad += v - v;
             }
             if bias {
-                sum += 1.0f32;
+                big = max(big, 1.0f32);
             }
             let mut scale = 0.0f32;
-            if sum > 0.0f32 {
-                scale = 1.0f32 / sum.sqrt();
+            if big > 0.0f32 {
+                let inv = 1.0f32 / big;
+                let mut sum = 0.0f32;
+                for j in 0..d {
+                    let v = f[base + j as usize] * inv;
+                    sum += v * v;
+                }
+                if bias {
+                    sum += inv * inv;
+                }
+                scale = inv / sum.sqrt();
             }
-            s[i as usize] = scale;
+            s[i as usize] = scale + bad;
         } else {
             s[i as usize] = 1.0f32;
         }
