@@ -33,7 +33,7 @@ pub const K: usize = 8;
 /// `s_i = 1 / ||[F_i, 1]||` (or `1 / ||F_i||` without the bias column, 0 for an all-zero row),
 /// or `s_i = 1` without row normalisation. One unit per row. The norm is taken of the row scaled
 /// by its largest magnitude, so rows far from 1 (1e25, 1e-25) neither overflow nor underflow in
-/// f32; a NaN or infinity anywhere in the row makes `s_i` NaN.
+/// f32; a NaN or an infinity in the row makes `s_i` NaN (`inf * 0`, `NaN * x` in the sum).
 #[cube(launch)]
 pub fn row_scales(
     f: &[f32],
@@ -48,12 +48,8 @@ pub fn row_scales(
         if normalize {
             let base = (i * d) as usize;
             let mut big = 0.0f32;
-            let mut bad = 0.0f32;
             for j in 0..d {
-                let v = f[base + j as usize];
-                big = max(big, v.abs());
-                // 0 for a finite value, NaN for NaN or an infinity.
-                bad += v - v;
+                big = max(big, f[base + j as usize].abs());
             }
             if bias {
                 big = max(big, 1.0f32);
@@ -71,7 +67,7 @@ pub fn row_scales(
                 }
                 scale = inv / sum.sqrt();
             }
-            s[i as usize] = scale + bad;
+            s[i as usize] = scale;
         } else {
             s[i as usize] = 1.0f32;
         }

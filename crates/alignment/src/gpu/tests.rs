@@ -390,6 +390,17 @@ fn device_spectrum_matches_the_cpu_measure() {
 
 #[test]
 fn bad_device_input_is_an_error_that_names_it() {
+    // The kernel itself lets a NaN or an infinity through as NaN, never as a finite value.
+    for bad in [f32::NAN, f32::INFINITY] {
+        let g = super::gram(
+            upload(&[1.0, 2.0, bad, 0.0], 2, 2),
+            upload_f64(&[1.0, -1.0], 2, 1),
+            BOTH,
+            false,
+        )
+        .unwrap();
+        assert!(g[(0, 0)].is_nan() && g[(2, 2)].is_nan(), "{bad}: {g:?}");
+    }
     let mut acc = DeviceAccumulator::new(2, 1, BOTH, &device());
     let err = acc
         .push(upload(&[1.0, 2.0, f32::NAN, 0.0], 2, 2), &[1.0, -1.0])
