@@ -70,7 +70,19 @@ struct Case<'a> {
     transposed: bool,
 }
 
-impl Case<'_> {
+impl<'a> Case<'a> {
+    /// The Gram of `[Phi | y]` for one target column.
+    fn gram_mode(f: &'a [f32], y: &'a [f64], d: usize, options: Options) -> Self {
+        Case {
+            f,
+            y,
+            d,
+            c: 1,
+            options,
+            transposed: false,
+        }
+    }
+
     fn n(&self) -> usize {
         self.y.len() / self.c
     }
@@ -283,14 +295,7 @@ fn all_zero_rows_become_the_bias_direction_or_stay_zero() {
             bias_column,
             row_normalize: true,
         };
-        let case = Case {
-            f: &f,
-            y: &y,
-            d,
-            c: 1,
-            options,
-            transposed: false,
-        };
+        let case = Case::gram_mode(&f, &y, d, options);
         check("zero rows", case, SLAB_ROWS);
         let kernel_mode = Case {
             f: &f[..7 * d],
@@ -316,14 +321,7 @@ fn long_sums_stay_within_the_per_slab_bound() {
         bias_column: true,
         row_normalize: false,
     };
-    let case = Case {
-        f: &f,
-        y: &y,
-        d,
-        c: 1,
-        options,
-        transposed: false,
-    };
+    let case = Case::gram_mode(&f, &y, d, options);
     check("constant rows", case, 16);
 }
 
