@@ -1,6 +1,5 @@
 //! Element-wise activations.
 
-use burn::module::Initializer;
 use burn::tensor::{Tensor, activation};
 use serde::{Deserialize, Serialize};
 
@@ -24,18 +23,13 @@ impl Activation {
         }
     }
 
-    /// The weight initialiser that keeps activations at scale through this nonlinearity:
-    /// He (Kaiming) uniform, `U(-b, b)` with `b = gain sqrt(3 / fan_in)`, gain `sqrt(2)` for ReLU
-    /// and 1 for tanh and identity. (burn's and PyTorch's default, gain `1/sqrt(3)`, shrinks a
-    /// ReLU network's signal by about `sqrt(6)` per layer, so deep nets barely train.)
-    pub fn initializer(&self) -> Initializer {
-        let gain = match self {
+    /// The gain PyTorch's `calculate_gain` gives this nonlinearity: `sqrt(2)` for ReLU, `5/3`
+    /// for tanh, 1 for identity. He-uniform initialisation scales by it.
+    pub fn gain(&self) -> f64 {
+        match self {
             Activation::Relu => std::f64::consts::SQRT_2,
-            Activation::Tanh | Activation::Identity => 1.0,
-        };
-        Initializer::KaimingUniform {
-            gain,
-            fan_out_only: false,
+            Activation::Tanh => 5.0 / 3.0,
+            Activation::Identity => 1.0,
         }
     }
 

@@ -1,14 +1,22 @@
-//! Convolutional network: `depth` blocks `Conv2d 3x3 (same) [-> BatchNorm] -> act [-> MaxPool 2x2]`, then a
-//! linear head on the flattened last block.
+//! Convolutional network: `depth` blocks `Conv2d 3x3 (same) [-> BatchNorm] -> act [-> MaxPool 2x2]`,
+//! then, as LeNet- and VGG-style nets, optional dense hidden layers `Linear -> act` on the
+//! flattened last block, then a linear head.
+//!
+//! Every block is measured twice: flattened (`conv{i}`, `c_i h_i w_i` features) and global-
+//! average-pooled over its spatial positions (`conv{i}_gap`, `c_i` features). Dense layers are
+//! `fc1`, `fc2`, ... The pooled views sit beside the layers they pool and are not part of the
+//! network's chain (see [`crate::is_pooled_view`]).
 
 use burn::module::Module;
+use burn::nn::Linear;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::{Activation, ModelError, Width};
+use crate::layers::{conv, dense};
+use crate::{Activation, Init, ModelError, Width};
 
 fn default_channels() -> Width {
     Width::One(32)
@@ -42,6 +50,12 @@ pub struct CnnConfig {
     /// Batch normalisation after every conv, before the activation (VGG-style nets).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub batch_norm: bool,
+    /// Widths of dense hidden layers after the last block (none: the head reads the block).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dense: Vec<usize>,
+    /// How weights and biases are drawn (default: PyTorch's, as the paper).
+    #[serde(default)]
+    pub init: Init,
 }
 
 impl CnnConfig {
@@ -53,6 +67,8 @@ impl CnnConfig {
             pool_every: 1,
             hidden_bias: true,
             batch_norm: false,
+            dense: Vec::new(),
+            init: Init::default(),
         }
     }
 
@@ -85,11 +101,12 @@ impl CnnConfig {
                 }
             }
             blocks.push(ConvBlock {
-                conv: Conv2dConfig::new([ch, out], [3, 3])
-                    .with_padding(PaddingConfig2d::Same)
-                    .with_bias(self.hidden_bias)
-                    .with_initializer(self.activation.initializer())
-                    .init(device),
+                conv: conv(
+                    Conv2dConfig::new([ch, out], [3, 3]).with_padding(PaddingConfig2d::Same),
+                    self.init.hidden_weights(self.activation),
+                    self.hidden_bias.then(|| self.init.biases()),
+                    device,
+                ),
                 norm: self
                     .batch_norm
                     .then(|| BatchNormConfig::new(out).init(device)),
@@ -97,9 +114,31 @@ impl CnnConfig {
             });
             ch = out;
         }
+        if let Some(i) = self.dense.iter().position(|&w| w == 0) {
+            return Err(ModelError::ZeroWidth { layer: i + 1 });
+        }
+        let mut fan_in = ch * hh * ww;
+        let mut fc = Vec::with_capacity(self.dense.len());
+        for &w in &self.dense {
+            fc.push(dense(
+                fan_in,
+                w,
+                self.init.hidden_weights(self.activation),
+                self.hidden_bias.then(|| self.init.biases()),
+                device,
+            ));
+            fan_in = w;
+        }
         Ok(Cnn {
             blocks,
-            head: LinearConfig::new(ch * hh * ww, outputs).init(device),
+            dense: fc,
+            head: dense(
+                fan_in,
+                outputs,
+                self.init.head_weights(),
+                Some(self.init.biases()),
+                device,
+            ),
             activation: self.activation,
             shape,
         })
@@ -118,6 +157,7 @@ pub struct ConvBlock {
 #[derive(Module, Debug)]
 pub struct Cnn {
     blocks: Vec<ConvBlock>,
+    dense: Vec<Linear>,
     head: Linear,
     #[module(skip)]
     activation: Activation,
@@ -125,36 +165,73 @@ pub struct Cnn {
     shape: [usize; 3],
 }
 
+impl ConvBlock {
+    /// # Shapes
+    /// - `z`: `[batch, c, h, w]`; returns `[batch, c_i, h_i, w_i]`
+    fn forward(&self, z: Tensor<4>, activation: Activation) -> Tensor<4> {
+        let mut z = self.conv.forward(z); // [batch, c_i, h, w]
+        if let Some(norm) = &self.norm {
+            z = norm.forward(z); // [batch, c_i, h, w]
+        }
+        z = activation.apply(z);
+        if let Some(pool) = &self.pool {
+            z = pool.forward(z); // [batch, c_i, h / 2, w / 2]
+        }
+        z
+    }
+}
+
 impl Cnn {
-    /// Logits and every block's output, flattened per sample.
+    /// Logits and every hidden layer in the order of [`Cnn::layer_names`]: each block flattened
+    /// and global-average-pooled, then every dense layer.
     ///
     /// # Shapes
     /// - `x`: `[batch, c * h * w]`
-    /// - returns `[batch, outputs]` and `depth` tensors `[batch, c_i * h_i * w_i]`
+    /// - returns `[batch, outputs]` and, per block, `[batch, c_i * h_i * w_i]` and
+    ///   `[batch, c_i]`, then `[batch, dense_j]` per dense layer
     pub fn forward(&self, x: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
+        self.run(x, true)
+    }
+
+    /// The logits alone (what training needs): no pooled views are computed.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, c * h * w]`; returns `[batch, outputs]`
+    pub fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.run(x, false).0
+    }
+
+    fn run(&self, x: Tensor<2>, keep: bool) -> (Tensor<2>, Vec<Tensor<2>>) {
         let [batch, _] = x.dims();
         let [c, h, w] = self.shape;
         let mut z: Tensor<4> = x.reshape([batch, c, h, w]); // [batch, c, h, w]
-        let mut layers = Vec::with_capacity(self.blocks.len());
+        let mut layers = Vec::with_capacity(2 * self.blocks.len() + self.dense.len());
         for block in &self.blocks {
-            z = block.conv.forward(z); // [batch, c_i, h, w]
-            if let Some(norm) = &block.norm {
-                z = norm.forward(z); // [batch, c_i, h, w]
+            z = block.forward(z, self.activation); // [batch, c_i, h_i, w_i]
+            if keep {
+                let [_, ci, _, _] = z.dims();
+                layers.push(z.clone().flatten(1, 3)); // [batch, c_i * h_i * w_i]
+                layers.push(z.clone().mean_dim(3).mean_dim(2).reshape([batch, ci])); // [batch, c_i]
             }
-            z = self.activation.apply(z);
-            if let Some(pool) = &block.pool {
-                z = pool.forward(z); // [batch, c_i, h / 2, w / 2]
-            }
-            layers.push(z.clone().flatten(1, 3)); // [batch, c_i * h_i * w_i]
         }
-        let flat: Tensor<2> = z.flatten(1, 3);
-        (self.head.forward(flat), layers)
+        let mut f: Tensor<2> = z.flatten(1, 3); // [batch, c_k * h_k * w_k]
+        for fc in &self.dense {
+            f = self.activation.apply(fc.forward(f)); // [batch, dense_j]
+            if keep {
+                layers.push(f.clone());
+            }
+        }
+        (self.head.forward(f), layers) // [batch, outputs]
     }
 
-    /// `conv1`, `conv2`, ...
+    /// `conv1`, `conv1_gap`, `conv2`, `conv2_gap`, ..., then `fc1`, `fc2`, ...
     pub fn layer_names(&self) -> Vec<String> {
         (1..=self.blocks.len())
-            .map(|i| format!("conv{i}"))
+            .flat_map(|i| [format!("conv{i}"), format!("conv{i}{POOLED_SUFFIX}")])
+            .chain((1..=self.dense.len()).map(|j| format!("fc{j}")))
             .collect()
     }
 }
+
+/// The suffix of a block's global-average-pooled view.
+pub(crate) const POOLED_SUFFIX: &str = "_gap";

@@ -89,7 +89,18 @@ impl ModelConfig {
     pub fn width_label(&self) -> String {
         match self {
             ModelConfig::Mlp(c) => c.width.label(),
-            ModelConfig::Cnn(c) => c.channels.label(),
+            ModelConfig::Cnn(c) if c.dense.is_empty() => c.channels.label(),
+            ModelConfig::Cnn(c) => format!(
+                "{}_fc{}",
+                c.channels.label(),
+                Width::PerLayer(c.dense.clone()).label()
+            ),
+        }
+    }
+    pub fn init_config(&self) -> crate::Init {
+        match self {
+            ModelConfig::Mlp(c) => c.init,
+            ModelConfig::Cnn(c) => c.init,
         }
     }
     pub fn activation(&self) -> crate::Activation {

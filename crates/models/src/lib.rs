@@ -3,12 +3,13 @@
 //!
 //! - [`Mlp`]: `depth` hidden layers (0 = a linear model), each `Linear -> activation`, then a
 //!   linear head. Layers are named `hidden1`, `hidden2`, ...
-//! - [`Cnn`]: `depth` blocks `Conv2d 3x3 (same padding) -> activation [-> MaxPool 2x2]`, then a
-//!   linear head on the flattened output. Blocks are named `conv1`, `conv2`, ...; their outputs
-//!   are flattened per sample.
+//! - [`Cnn`]: `depth` blocks `Conv2d 3x3 (same padding) [-> BatchNorm] -> activation
+//!   [-> MaxPool 2x2]`, optional dense hidden layers, then a linear head. Blocks are named
+//!   `conv1`, `conv2`, ... (flattened per sample), their global-average-pooled views
+//!   `conv1_gap`, ..., and dense layers `fc1`, `fc2`, ...
 //!
-//! Hidden layers start from He-uniform weights scaled for their activation
-//! ([`Activation::initializer`]); the head keeps burn's default.
+//! Parameters are drawn as [`Init`] says: PyTorch's default unless a config asks for He
+//! uniform, per layer kind.
 //!
 //! Both take flat inputs `[batch, c * h * w]` (the CNN reshapes them), and configs are serde
 //! structs that live in the experiment files. Models never read files.
@@ -16,11 +17,21 @@
 mod activation;
 mod cnn;
 mod config;
+mod init;
+mod layers;
 mod mlp;
 mod model;
 
 pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use config::{ModelConfig, ModelError, Width};
+pub use init::{BiasInit, Init, WeightInit};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Forward, Model};
+
+/// Whether a hidden layer's name is a pooled view of another layer (a CNN block's global
+/// average, `conv2_gap`) rather than a link of the network's chain. The network's last hidden
+/// layer is its last layer that is not a view.
+pub fn is_pooled_view(name: &str) -> bool {
+    name.ends_with(cnn::POOLED_SUFFIX)
+}

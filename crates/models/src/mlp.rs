@@ -1,11 +1,12 @@
 //! Multi-layer perceptron: `x -> [Linear -> act] x depth -> Linear`.
 
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::{Activation, ModelError, Width};
+use crate::layers::dense;
+use crate::{Activation, Init, ModelError, Width};
 
 fn default_width() -> Width {
     Width::One(128)
@@ -29,6 +30,9 @@ pub struct MlpConfig {
     /// Bias in the hidden layers (the output layer always has one).
     #[serde(default = "yes")]
     pub hidden_bias: bool,
+    /// How weights and biases are drawn (default: PyTorch's, as the paper).
+    #[serde(default)]
+    pub init: Init,
 }
 
 impl MlpConfig {
@@ -39,6 +43,7 @@ impl MlpConfig {
             width: Width::One(width),
             activation: Activation::Relu,
             hidden_bias: true,
+            init: Init::default(),
         }
     }
 
@@ -48,17 +53,24 @@ impl MlpConfig {
         let mut fan_in = input;
         let mut hidden = Vec::with_capacity(self.depth);
         for &w in &widths {
-            hidden.push(
-                LinearConfig::new(fan_in, w)
-                    .with_bias(self.hidden_bias)
-                    .with_initializer(self.activation.initializer())
-                    .init(device),
-            );
+            hidden.push(dense(
+                fan_in,
+                w,
+                self.init.hidden_weights(self.activation),
+                self.hidden_bias.then(|| self.init.biases()),
+                device,
+            ));
             fan_in = w;
         }
         Ok(Mlp {
             hidden,
-            head: LinearConfig::new(fan_in, outputs).init(device),
+            head: dense(
+                fan_in,
+                outputs,
+                self.init.head_weights(),
+                Some(self.init.biases()),
+                device,
+            ),
             activation: self.activation,
         })
     }

@@ -48,6 +48,17 @@ impl Model {
         Forward { logits, hidden }
     }
 
+    /// The logits alone: what training needs (a CNN skips its pooled views).
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, c * h * w]`; returns `[batch, outputs]`
+    pub fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Model::Mlp(m) => m.forward(x).0,
+            Model::Cnn(m) => m.logits(x),
+        }
+    }
+
     /// Names of the hidden layers, in the order of [`Forward::hidden`].
     pub fn layer_names(&self) -> Vec<String> {
         match self {
@@ -77,6 +88,7 @@ mod tests {
             width: Width::PerLayer(vec![16, 8, 4]),
             activation: Activation::Tanh,
             hidden_bias: false,
+            init: Default::default(),
         });
         let m = cfg.init([1, 4, 5], 3, &d).unwrap();
         let x = Tensor::<2>::random([7, 20], Distribution::Default, &d);
@@ -121,6 +133,7 @@ mod tests {
             width: Width::One(5),
             activation: Activation::Identity,
             hidden_bias: false,
+            init: Default::default(),
         };
         let m = ModelConfig::Mlp(cfg).init([1, 1, 3], 2, &d).unwrap();
         let x = Tensor::<2>::random([4, 3], Distribution::Default, &d);
@@ -143,16 +156,59 @@ mod tests {
             pool_every: 1,
             hidden_bias: true,
             batch_norm: true,
+            dense: vec![7, 5],
+            init: Default::default(),
         };
         let m = ModelConfig::Cnn(cfg).init([1, 12, 12], 10, &d).unwrap();
-        let f = m.forward(Tensor::<2>::random([2, 144], Distribution::Default, &d));
+        let x = Tensor::<2>::random([2, 144], Distribution::Default, &d);
+        let f = m.forward(x.clone());
         assert_eq!(f.logits.dims(), [2, 10]);
-        // 12 -> 6 -> 3 -> 1 after three pools.
+        // 12 -> 6 -> 3 -> 1 after three pools; each block flattened and pooled; two dense layers.
         assert_eq!(
             f.hidden.iter().map(|h| h.dims()).collect::<Vec<_>>(),
-            vec![[2, 4 * 36], [2, 6 * 9], [2, 8]]
+            vec![
+                [2, 4 * 36],
+                [2, 4],
+                [2, 6 * 9],
+                [2, 6],
+                [2, 8],
+                [2, 8],
+                [2, 7],
+                [2, 5]
+            ]
         );
-        assert_eq!(m.layer_names(), vec!["conv1", "conv2", "conv3"]);
+        assert_eq!(
+            m.layer_names(),
+            vec![
+                "conv1",
+                "conv1_gap",
+                "conv2",
+                "conv2_gap",
+                "conv3",
+                "conv3_gap",
+                "fc1",
+                "fc2"
+            ]
+        );
+        let views: Vec<bool> = m
+            .layer_names()
+            .iter()
+            .map(|n| crate::is_pooled_view(n))
+            .collect();
+        assert_eq!(views, [false, true, false, true, false, true, false, false]);
+        // The pooled view is the spatial mean of the flattened block (channel-major layout).
+        let block: Vec<f32> = f.hidden[2].clone().into_data().try_to_vec().unwrap();
+        let gap: Vec<f32> = f.hidden[3].clone().into_data().try_to_vec().unwrap();
+        for (s, ch) in (0..2).flat_map(|s| (0..6).map(move |ch| (s, ch))) {
+            let mean = block[s * 54 + ch * 9..s * 54 + ch * 9 + 9]
+                .iter()
+                .sum::<f32>()
+                / 9.0;
+            assert!((gap[s * 6 + ch] - mean).abs() < 1e-5, "{s} {ch}");
+        }
+        // The logits alone are the same logits.
+        let diff: f32 = (m.logits(x) - f.logits).abs().max().into_scalar();
+        assert_eq!(diff, 0.0);
         let cfg = CnnConfig {
             pool_every: 2,
             ..CnnConfig::new(3, 5)
@@ -161,7 +217,7 @@ mod tests {
         let f = m.forward(Tensor::<2>::random([2, 192], Distribution::Default, &d));
         assert_eq!(
             f.hidden.iter().map(|h| h.dims()).collect::<Vec<_>>(),
-            vec![[2, 320], [2, 80], [2, 80]]
+            vec![[2, 320], [2, 5], [2, 80], [2, 5], [2, 80], [2, 5]]
         );
     }
 
