@@ -126,8 +126,8 @@ fn transfer_to_class_pairs_and_probes_on_held_out_images() {
     let probes = std::fs::read_to_string(run_folder(&dir).join("probes.csv")).unwrap();
     assert_eq!(
         probes.lines().count(),
-        1 + 2 * 3,
-        "2 pairs x (input, conv1, conv2): {probes}"
+        1 + 2 * 5,
+        "2 pairs x (input, conv1, conv1_gap, conv2, conv2_gap): {probes}"
     );
     assert!(
         probes

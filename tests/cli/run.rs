@@ -77,6 +77,11 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
     assert_eq!(config["backend"], "cpu (ndarray)");
     assert_eq!(config["versions"]["burn"], "0.22.1");
     assert_eq!(config["config"]["model"]["depth"], 2);
+    // No `init` in the file: PyTorch's default, recorded in full.
+    assert_eq!(
+        config["config"]["model"]["init"],
+        serde_json::json!({"hidden": "pytorch", "head": "pytorch", "bias": "pytorch"})
+    );
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     assert_eq!(metrics.lines().next(), Some("epoch,loss,train_acc"));
     assert_eq!(metrics.lines().count(), 5);

@@ -153,10 +153,11 @@ fn a_sweep_killed_midway_resumes_without_losing_or_repeating_runs() {
             "summary.csv lacks {col}: {header}"
         );
     }
+    let layer = header.split(',').position(|h| h == "layer").unwrap();
     let keys: Vec<(String, String)> = rows
         .map(|r| {
             let f: Vec<&str> = r.split(',').collect();
-            (f[0].to_string(), f[11].to_string())
+            (f[0].to_string(), f[layer].to_string())
         })
         .collect();
     let unique: BTreeSet<_> = keys.iter().cloned().collect();
@@ -366,4 +367,104 @@ fn measure_every_writes_the_alignment_history() {
         lines[1].starts_with("2,input,0,785,") && lines[6].starts_with("4,hidden2,2,9,"),
         "{history}"
     );
+}
+
+/// Issue 10: initialisation as a sweep axis becomes labelled columns, every table states it, the
+/// fitted fraction is reported, and a CNN with dense layers is measured block by block (flattened
+/// and pooled) and layer by layer, its last dense layer being the "last hidden layer".
+#[test]
+fn init_columns_fitted_runs_and_cnn_dense_layers_in_the_report() {
+    let dir = TempDir::new("init-cnn");
+    let text = r#"
+name = "cnn-dense"
+[data]
+dataset = "mnist"
+[task]
+classes = [3, 5]
+train_per_class = 12
+test_per_class = 4
+[model]
+kind = "cnn"
+depth = 2
+channels = [2, 3]
+pool_every = 1
+dense = [6, 5]
+[optimizer]
+name = "adam"
+lr = 1e-2
+[train]
+epochs = 2
+batch_size = 8
+[sweep]
+model.init = ["pytorch", "he-uniform"]
+"#;
+    std::fs::write(dir.path("cnn.toml"), text).unwrap();
+    let out = runner(&dir.0, &["run", "cnn.toml", "--out", "res"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = std::fs::read_to_string(dir.path("res/table.md")).unwrap();
+    for needle in [
+        "| adam true (pytorch init) | adam true (he-uniform init) |",
+        "Initialisation: pytorch (PyTorch's default",
+        "he-uniform (hidden weights",
+        "### runs that fit their training labels",
+        "depth 2 / 2 conv1_gap",
+        "depth 2 / 6 fc2",
+    ] {
+        assert!(table.contains(needle), "missing {needle:?} in\n{table}");
+    }
+    // Fractions of runs as k/n: one run per cell here.
+    let fitted = table
+        .split("### runs that fit their training labels")
+        .nth(1)
+        .unwrap();
+    let row = fitted
+        .lines()
+        .find(|l| l.starts_with("| depth 2 |") || l.starts_with("| cnn"))
+        .unwrap();
+    assert!(row.contains("/1 |"), "{row}");
+    let summary = std::fs::read_to_string(dir.path("res/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let layers: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .take(7)
+        .map(|l| l.split(',').nth(col("layer")).unwrap())
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            "input",
+            "conv1",
+            "conv1_gap",
+            "conv2",
+            "conv2_gap",
+            "fc1",
+            "fc2"
+        ]
+    );
+    // The last hidden layer is fc2 (p = 5 + 1), not a pooled view.
+    let last = table
+        .split("### auc of the last hidden layer")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("| depth 2 |") || l.starts_with("| cnn"))
+        .unwrap()
+        .to_string();
+    let fc2: Vec<f64> = summary
+        .lines()
+        .filter(|l| l.contains(",fc2,"))
+        .map(|l| l.split(',').nth(col("auc")).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(fc2.len(), 2);
+    let inits: BTreeSet<&str> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col("init")).unwrap())
+        .collect();
+    assert_eq!(inits, BTreeSet::from(["pytorch", "he-uniform"]));
+    for auc in fc2 {
+        assert!(last.contains(&format!("{auc:.3}")), "{auc} not in {last}");
+    }
 }

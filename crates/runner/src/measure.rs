@@ -165,7 +165,7 @@ pub fn evaluate_test(
     let all: Vec<usize> = (0..n).collect();
     let (mut loss_sum, mut correct) = (0.0, 0usize);
     for idx in all.chunks(batch) {
-        let logits = model.forward(gather(&task.test_x, d, idx, device)).logits;
+        let logits = model.logits(gather(&task.test_x, d, idx, device));
         let labels: Vec<u32> = idx.iter().map(|&i| task.test_y[i]).collect();
         loss_sum += scalar(batch_loss(kind, logits.clone(), &labels, device))? * idx.len() as f64;
         correct += predictions(logits)?

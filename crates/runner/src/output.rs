@@ -49,6 +49,10 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub epochs: usize,
+    /// Whether the run fit its training labels: it met its stop rule, or, without one, ended at
+    /// 100% training accuracy.
+    #[serde(default)]
+    pub fitted: bool,
     // Metrics a run could not produce are NaN, which JSON writes as null.
     #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f64,

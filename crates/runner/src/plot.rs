@@ -176,7 +176,8 @@ struct Series {
 /// - `auc_vs_depth[_FAMILY].{svg,png}` when the runs span several depths: the last hidden
 ///   layer's `auc` against depth, one line per optimizer x label mode with error bars over
 ///   seeds, the inputs' `auc` per label mode (dotted) and the null level (dashed grey);
-/// - `auc_vs_layer.{svg,png}` for at most 4 architectures: `auc` against layer index.
+/// - `auc_vs_layer.{svg,png}` for at most 4 architectures: `auc` against layer index (the
+///   network's chain: input, blocks or hidden layers, dense layers; pooled views left out).
 pub fn report_plots(dir: &Path, report: &crate::report::Report) -> anyhow::Result<()> {
     use std::collections::BTreeMap;
 
@@ -284,10 +285,16 @@ pub fn report_plots(dir: &Path, report: &crate::report::Report) -> anyhow::Resul
         for r in &done {
             let key = (arch(&r.config).1, col(&r.config).1);
             let line = lines.entry(key).or_default();
-            for (i, l) in r.layers.iter().enumerate() {
+            // The network's chain: pooled views of conv blocks are in the tables, not here.
+            let chain: Vec<_> = r
+                .layers
+                .iter()
+                .filter(|l| !repalign_models::is_pooled_view(l.layer.as_deref().unwrap_or("")))
+                .collect();
+            for (i, l) in chain.iter().enumerate() {
                 line.entry(i).or_default().push(l.summary.auc);
             }
-            max_layers = max_layers.max(r.layers.len());
+            max_layers = max_layers.max(chain.len());
         }
         let series: Vec<Series> = lines
             .into_iter()

@@ -46,8 +46,14 @@ impl RunEntry {
     pub fn done(&self) -> bool {
         self.result.status == "done" && !self.layers.is_empty()
     }
+    /// The network's last hidden layer (pooled views of conv blocks aside; the input for a
+    /// network without hidden layers).
     pub fn last(&self) -> &LayerReport {
-        self.layers.last().expect("done runs have layers")
+        self.layers
+            .iter()
+            .rev()
+            .find(|l| !repalign_models::is_pooled_view(l.layer.as_deref().unwrap_or("")))
+            .expect("done runs have layers")
     }
 }
 
@@ -108,6 +114,7 @@ struct Row<'a> {
     depth: usize,
     width: String,
     activation: &'a str,
+    init: String,
     optimizer: &'a str,
     lr: f64,
     labels: &'a str,
@@ -126,6 +133,7 @@ struct Row<'a> {
     train_acc: f64,
     test_acc: f64,
     epochs: usize,
+    fitted: bool,
     status: &'a str,
     seconds: f64,
     reason: &'a str,
@@ -179,9 +187,20 @@ pub struct Table {
     pub rows: Vec<String>,
     pub columns: Vec<String>,
     pub cells: Vec<Vec<Option<Cell>>>,
+    /// Cells are fractions of runs (means of 0/1 values), shown as `k/n`.
+    pub counts: bool,
 }
 
 impl Table {
+    fn show(&self, cell: &Option<Cell>, pm: &str, none: &str) -> String {
+        match cell {
+            Some(c) if self.counts => {
+                format!("{}/{}", (c.mean * c.n as f64).round() as usize, c.n)
+            }
+            _ => Cell::show(cell, pm, none),
+        }
+    }
+
     fn markdown(&self) -> String {
         let mut s = format!("### {}\n\n| {} |", self.title, self.corner);
         for c in &self.columns {
@@ -193,7 +212,7 @@ impl Table {
         for (r, row) in self.rows.iter().zip(&self.cells) {
             let _ = write!(s, "| {r} |");
             for cell in row {
-                let _ = write!(s, " {} |", Cell::show(cell, " ± ", "–"));
+                let _ = write!(s, " {} |", self.show(cell, " ± ", "–"));
             }
             s.push('\n');
         }
@@ -233,7 +252,7 @@ impl Table {
             for cell in row {
                 match cell {
                     Some(_) => {
-                        let _ = write!(s, " & ${}$", Cell::show(cell, " \\pm ", ""));
+                        let _ = write!(s, " & ${}$", self.show(cell, " \\pm ", ""));
                     }
                     None => s.push_str(" & --"),
                 }
@@ -281,14 +300,22 @@ pub(crate) fn architectures(
     }
 }
 
-/// Column key and label: optimizer (with its lr when one optimizer has several) x labels.
-pub(crate) fn columns(runs: &[RunEntry]) -> impl Fn(&RunConfig) -> ((usize, u64, usize), String) {
+/// Column key and label: optimizer (with its lr when one optimizer has several) x labels, and
+/// the initialisation when the runs use several.
+pub(crate) fn columns(
+    runs: &[RunEntry],
+) -> impl Fn(&RunConfig) -> ((usize, u64, String, usize), String) {
     let mut lrs: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    let mut inits = Vec::new();
     for r in runs {
         let v = lrs.entry(r.config.optimizer.name()).or_default();
         let lr = r.config.optimizer.lr().to_bits();
         if !v.contains(&lr) {
             v.push(lr);
+        }
+        let init = r.config.model.init_config();
+        if !inits.contains(&init) {
+            inits.push(init);
         }
     }
     let many: Vec<&'static str> = lrs
@@ -296,6 +323,7 @@ pub(crate) fn columns(runs: &[RunEntry]) -> impl Fn(&RunConfig) -> ((usize, u64,
         .filter(|(_, v)| v.len() > 1)
         .map(|(k, _)| k)
         .collect();
+    let many_inits = inits.len() > 1;
     move |c: &RunConfig| {
         let name = c.optimizer.name();
         let lr = c.optimizer.lr();
@@ -305,15 +333,58 @@ pub(crate) fn columns(runs: &[RunEntry]) -> impl Fn(&RunConfig) -> ((usize, u64,
             name.to_string()
         };
         let labels = c.labels.as_str();
+        let init = c.model.init_config().label();
+        let (init_key, init_label) = if many_inits {
+            // PyTorch's default first.
+            (
+                format!("{}{init}", u8::from(init != "pytorch")),
+                format!(" ({init} init)"),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         (
             (
                 optimizer_rank(name),
                 lr.to_bits(),
+                init_key,
                 usize::from(labels == "random"),
             ),
-            format!("{opt} {labels}"),
+            format!("{opt} {labels}{init_label}"),
         )
     }
+}
+
+/// The initialisations of the runs, in words, for the line every table carries.
+fn init_note(runs: &[RunEntry]) -> String {
+    let mut inits: Vec<repalign_models::Init> = Vec::new();
+    for r in runs {
+        let init = r.config.model.init_config();
+        if !inits.contains(&init) {
+            inits.push(init);
+        }
+    }
+    // PyTorch's default first, then by name.
+    inits.sort_by_key(|i| (*i != repalign_models::Init::PYTORCH, i.label()));
+    let labels: Vec<String> = inits
+        .into_iter()
+        .map(|init| {
+            if init == repalign_models::Init::PYTORCH {
+                "pytorch (PyTorch's default: every weight and bias U(±1/sqrt(fan_in)))".to_string()
+            } else if init == repalign_models::Init::HE_UNIFORM {
+                "he-uniform (hidden weights U(±gain sqrt(3/fan_in)), gain sqrt(2) for ReLU; zero biases; PyTorch's default for the head)".to_string()
+            } else {
+                format!(
+                    "{} (hidden weights {}, head {}, biases {})",
+                    init.label(),
+                    init.hidden.as_str(),
+                    init.head.as_str(),
+                    init.bias.as_str()
+                )
+            }
+        })
+        .collect();
+    format!("Initialisation: {}.", labels.join("; "))
 }
 
 impl Report {
@@ -381,6 +452,7 @@ impl Report {
                 rows,
                 columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
                 cells,
+                counts: false,
             }
         };
         let mut tables = vec![
@@ -399,6 +471,14 @@ impl Report {
                 &|r| Some(r.result.train_acc),
                 None,
             ),
+            Table {
+                counts: true,
+                ..make(
+                    "runs that fit their training labels (met the stop rule; without one: 100% training accuracy after training)",
+                    &|r| Some(f64::from(u8::from(r.result.fitted))),
+                    None,
+                )
+            },
         ];
         // Per layer: rows are (architecture, layer).
         let mut rows = vec![];
@@ -433,6 +513,7 @@ impl Report {
             rows,
             columns: col_list.iter().map(|(_, c)| c.clone()).collect(),
             cells,
+            counts: false,
         });
         tables
     }
@@ -458,8 +539,9 @@ impl Report {
         let done = self.runs.iter().filter(|r| r.done()).count();
         let _ = writeln!(
             s,
-            "{} runs, {done} done. Cells: mean ± std over seeds (a single run shows its value).\n",
-            self.runs.len()
+            "{} runs, {done} done. Cells: mean ± std over seeds (a single run shows its value). {}\n",
+            self.runs.len(),
+            init_note(&self.runs)
         );
         for t in self.tables() {
             s.push_str(&t.markdown());
@@ -533,6 +615,7 @@ impl Report {
                 depth: c.model.depth(),
                 width: c.model.width_label(),
                 activation: c.model.activation().as_str(),
+                init: c.model.init_config().label(),
                 optimizer: c.optimizer.name(),
                 lr: c.optimizer.lr(),
                 labels: c.labels.as_str(),
@@ -551,6 +634,7 @@ impl Report {
                 train_acc: r.result.train_acc,
                 test_acc: r.result.test_acc,
                 epochs: r.result.epochs,
+                fitted: r.result.fitted,
                 status: &r.result.status,
                 seconds: r.result.seconds,
                 reason: r.result.reason.as_deref().unwrap_or(""),
@@ -719,6 +803,7 @@ impl Report {
                 rows: names.into_iter().map(|(_, n)| n).collect(),
                 columns,
                 cells,
+                counts: false,
             });
         }
         // --- transfer: rows are targets.
@@ -768,6 +853,7 @@ impl Report {
                 rows: targets.into_iter().map(|(_, n)| n).collect(),
                 columns: columns.iter().map(|c| c.to_string()).collect(),
                 cells,
+                counts: false,
             });
         }
         // --- probes: rows are (architecture, layer), columns pairs.
@@ -818,6 +904,7 @@ impl Report {
                 rows: probe_rows.into_iter().map(|(_, n)| n).collect(),
                 columns,
                 cells,
+                counts: false,
             });
         }
         tables

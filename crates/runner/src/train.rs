@@ -58,6 +58,8 @@ pub struct Trained {
     pub model: Model,
     pub history: Vec<EpochStats>,
     pub status: Status,
+    /// Whether training ended because the stop rule was met (not the epoch budget).
+    pub stopped: bool,
 }
 
 /// The loss a run uses: its config's, or logistic for two classes and cross-entropy for more.
@@ -210,13 +212,14 @@ pub fn train_and_watch(
     let width = task.input_len();
     let mut rng = Rng::derive(run.seed, "minibatches");
     let mut history = Vec::with_capacity(run.train.epochs);
+    let mut stopped = false;
     for epoch in 1..=run.train.epochs {
         let order = rng.permutation(task.train_len());
         let (mut loss_sum, mut correct) = (0.0, 0usize);
         for idx in order.chunks(run.train.batch_size) {
             let x = gather(&task.train_x, width, idx, &ad);
             let y: Vec<u32> = idx.iter().map(|&i| task.train_y[i]).collect();
-            let logits = model.forward(x).logits;
+            let logits = model.logits(x);
             let loss = batch_loss(kind, logits.clone(), &y, &ad);
             let value = scalar(loss.clone())?;
             if !value.is_finite() {
@@ -224,6 +227,7 @@ pub fn train_and_watch(
                     model,
                     history,
                     status: Status::Diverged { epoch, loss: value },
+                    stopped: false,
                 });
             }
             loss_sum += value * idx.len() as f64;
@@ -251,6 +255,7 @@ pub fn train_and_watch(
             && stats.train_acc >= stop.train_acc
             && stats.loss < stop.loss
         {
+            stopped = true;
             break;
         }
     }
@@ -258,6 +263,7 @@ pub fn train_and_watch(
         model: model.valid(),
         history,
         status: Status::Done,
+        stopped,
     })
 }
 
@@ -360,6 +366,7 @@ pub(crate) mod tests {
         });
         let t = train(&run, &task, &cpu(), &mut |_| {}).unwrap();
         let last = t.history.last().unwrap();
+        assert!(t.stopped);
         assert!(
             t.history.len() < 200,
             "stopped after {} epochs",

@@ -121,8 +121,13 @@ fn fit(
     )
 }
 
-fn last(layers: &[Layer]) -> &Layer {
-    layers.last().expect("the input is always there")
+/// The index of the network's last hidden layer (pooled views aside; the input when there is
+/// no hidden layer).
+fn last(layers: &[Layer]) -> usize {
+    layers
+        .iter()
+        .rposition(|l| !repalign_models::is_pooled_view(&l.name))
+        .expect("the input is always there")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -209,7 +214,8 @@ pub fn run(
             summaries.push(s);
         }
         let train_layers = layers(model, &target.train_x, d, batch, device)?;
-        let (ltr, lte) = (last(&train_layers), last(&test_layers));
+        let li = last(&test_layers);
+        let (ltr, lte) = (&train_layers[li], &test_layers[li]);
         let features = binary_task(
             [1, 1, ltr.p],
             ltr.values.clone(),
@@ -231,7 +237,7 @@ pub fn run(
             .with_context(|| format!("target {name}: raw head"))?;
         let scratch = fit(run, run.model.clone(), &target, budget, lr, device)
             .with_context(|| format!("target {name}: scratch"))?;
-        let s = summaries.last().expect("at least the input");
+        let s = &summaries[li];
         rows.push(TransferRow {
             target: name,
             rho,

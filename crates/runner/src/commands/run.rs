@@ -202,6 +202,7 @@ fn record_failure(run: &RunConfig, dir: &Path, e: &anyhow::Error) -> anyhow::Res
             status: "failed".into(),
             reason: Some(format!("{e:#}")),
             epochs: 0,
+            fitted: false,
             train_loss: f64::NAN,
             train_acc: f64::NAN,
             test_acc: f64::NAN,
@@ -212,7 +213,11 @@ fn record_failure(run: &RunConfig, dir: &Path, e: &anyhow::Error) -> anyhow::Res
 }
 
 fn outcome_line(r: &RunResult, reports: &[Report]) -> String {
-    match reports.last() {
+    let last = reports
+        .iter()
+        .rev()
+        .find(|l| !repalign_models::is_pooled_view(l.layer.as_deref().unwrap_or("")));
+    match last {
         Some(last) => format!(
             "{} after {} epochs in {:.1}s: train acc {:.3}, {} auc {:.3} (input {:.3})",
             r.status,
@@ -299,6 +304,10 @@ pub fn run_one(
                 status: trained.status.as_str().into(),
                 reason: None,
                 epochs,
+                fitted: match run.train.stop {
+                    Some(_) => trained.stopped,
+                    None => train_eval.acc >= 1.0,
+                },
                 train_loss: train_eval.loss,
                 train_acc: train_eval.acc,
                 test_acc: test.acc,
@@ -313,6 +322,7 @@ pub fn run_one(
                 status: trained.status.as_str().into(),
                 reason: Some(format!("loss {loss} at epoch {epoch}")),
                 epochs,
+                fitted: false,
                 train_loss: *loss,
                 train_acc: f64::NAN,
                 test_acc: f64::NAN,
