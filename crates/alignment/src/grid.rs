@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Grid {
     /// `points` normalised thresholds `t` in [0, 1]; `tau = t * sqrt(n)`.
-    Normalized { points: usize },
+    Normalized {
+        /// Number of thresholds, endpoints included (0 gives none, 1 only `t = 0`).
+        points: usize,
+    },
     /// The demo grid: 62 raw thresholds `tau` in [0, 30].
     Demo,
 }

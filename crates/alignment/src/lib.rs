@@ -14,6 +14,8 @@
 //! The result is a [`Spectrum`] (the exact breakpoints `(sigma_i, e_i)`), from which every
 //! curve, summary and null baseline follows without touching the data again.
 
+#![warn(missing_docs)]
+
 mod accumulate;
 mod error;
 #[cfg(feature = "wgpu")]

@@ -13,15 +13,20 @@ pub type SummaryReport = Summary;
 pub struct CurveReport {
     /// `normalized` (thresholds are `t = tau / sqrt(n)`) or `demo` (thresholds are `tau`).
     pub grid: String,
+    /// Thresholds as the grid reports them, ascending.
     pub thresholds: Vec<f64>,
+    /// `A(tau)` at each threshold.
     pub alignment: Vec<f64>,
+    /// `A_null(tau)` at each threshold (labels in a uniformly random direction).
     pub null: Vec<f64>,
 }
 
 /// The exact breakpoints, sigma descending.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectrumReport {
+    /// Singular values `sigma_i` of `Phi` inside its rank, descending.
     pub sigma: Vec<f64>,
+    /// Label energy `e_i = ||u_i^T Y||^2` along each direction, aligned with `sigma`.
     pub energy: Vec<f64>,
 }
 
@@ -31,15 +36,23 @@ pub struct Report {
     /// Layer name, when the report is one layer of a network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// Rows (samples) measured.
     pub n: usize,
+    /// Columns of `Phi`: features plus the bias column if any.
     pub p: usize,
+    /// Directions with a nonzero singular value (length of `spectrum.sigma`).
     pub rank: usize,
+    /// How the labels were encoded as targets.
     pub task: Task,
     /// `||Y||_F^2`.
     pub label_energy: f64,
+    /// How `Phi` was built from the features.
     pub options: Options,
+    /// Scalar summaries of the spectrum.
     pub summary: SummaryReport,
+    /// The curve on the requested grid.
     pub curve: CurveReport,
+    /// The exact breakpoints the curve and summary come from.
     pub spectrum: SpectrumReport,
 }
 

@@ -2,7 +2,8 @@
 //!
 //! With `E = ||Y||_F^2` and `n` rows:
 //! - curve: `A(tau) = sum_{sigma_i >= tau} e_i` for `tau > 0`, `A(0) = E`;
-//! - null baseline (labels in a uniformly random direction): `A_null(tau) = E #{sigma_i >= tau} / n`;
+//! - null baseline (labels in a uniformly random direction):
+//!   `A_null(tau) = E #{sigma_i >= tau} / n`;
 //! - `auc = sum_i e_i min(sigma_i / sqrt(n), 1) / E`, the exact area under `A(t sqrt(n)) / E`
 //!   for `t` in [0, 1] (with rows normalised `sigma_i <= sqrt(n)` and the `min` is inert);
 //! - `auc_null = sum_i min(sigma_i / sqrt(n), 1) / n`;
@@ -45,12 +46,17 @@ pub struct Curve {
 /// Scalar summaries of a spectrum.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// `sum_i e_i min(sigma_i / sqrt(n), 1) / E`: area under the normalised curve, in [0, 1].
     pub auc: f64,
+    /// `sum_i min(sigma_i / sqrt(n), 1) / n`: the same area for the null baseline.
     pub auc_null: f64,
     /// `k(0.9)`; `None` when unreached.
     pub k90: Option<usize>,
+    /// Fraction of `E` along the top singular direction.
     pub top1: f64,
+    /// Fraction of `E` along the top 10 singular directions.
     pub top10: f64,
+    /// Kernel-target alignment `sum sigma_i^2 e_i / (E sqrt(sum sigma_i^4))` (0 if `Phi = 0`).
     pub kta: f64,
 }
 

@@ -13,8 +13,11 @@ use crate::AlignError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
+    /// Two distinct label values, encoded as -1 / +1 in one column.
     Binary,
+    /// Integer class labels, one-vs-rest +-1 columns, one per class.
     Multiclass,
+    /// Real targets, min-max scaled to [-1, 1] in one column.
     Regression,
 }
 
@@ -189,6 +192,7 @@ impl Targets {
         })
     }
 
+    /// The kind of target these are.
     pub fn task(&self) -> Task {
         self.task
     }
@@ -198,6 +202,7 @@ impl Targets {
         self.n
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }

@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
+    /// `max(0, x)` (the default).
     #[default]
     Relu,
+    /// `tanh(x)`, in (-1, 1).
     Tanh,
     /// No nonlinearity: a deep linear network.
     Identity,
 }
 
 impl Activation {
+    /// Applies the activation element-wise; any shape.
     pub fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Activation::Relu => activation::relu(x),
@@ -33,6 +36,7 @@ impl Activation {
         }
     }
 
+    /// The lowercase name used in config files: `"relu"`, `"tanh"` or `"identity"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Activation::Relu => "relu",

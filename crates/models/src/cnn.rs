@@ -1,6 +1,7 @@
-//! Convolutional network: `depth` blocks `Conv2d 3x3 (same) [-> BatchNorm] -> act [-> MaxPool 2x2]`,
-//! then, as LeNet- and VGG-style nets, optional dense hidden layers `Linear -> act` on the
-//! flattened last block, then a linear head.
+//! Convolutional network: `depth` blocks
+//! `Conv2d 3x3 (same) [-> BatchNorm] -> act [-> MaxPool 2x2]`, then, as LeNet- and VGG-style
+//! nets, optional dense hidden layers `Linear -> act` on the flattened last block, then a linear
+//! head.
 //!
 //! Every block is measured twice: flattened (`conv{i}`, `c_i h_i w_i` features) and global-
 //! average-pooled over its spatial positions (`conv{i}_gap`, `c_i` features). Dense layers are
@@ -39,6 +40,7 @@ pub struct CnnConfig {
     /// Output channels of every block, or one per block.
     #[serde(default = "default_channels")]
     pub channels: Width,
+    /// Activation after every block and dense layer (default ReLU).
     #[serde(default)]
     pub activation: Activation,
     /// Max-pool 2x2 after every `pool_every`-th block (0: never).
@@ -59,6 +61,8 @@ pub struct CnnConfig {
 }
 
 impl CnnConfig {
+    /// `depth` blocks of `channels` each, ReLU, pooling after every block, conv bias, no batch
+    /// norm, no dense layers, PyTorch's initialisation.
     pub fn new(depth: usize, channels: usize) -> Self {
         CnnConfig {
             depth,

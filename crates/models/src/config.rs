@@ -8,19 +8,44 @@ use crate::{CnnConfig, MlpConfig};
 /// A config that cannot be built.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ModelError {
+    /// A per-layer width (or channel) list whose length is not the depth.
     #[error("width lists {given} layers but depth is {depth}")]
-    WidthLength { given: usize, depth: usize },
+    WidthLength {
+        /// Widths listed.
+        given: usize,
+        /// Layers (or conv blocks) configured.
+        depth: usize,
+    },
+    /// A hidden layer, conv block or CNN dense layer of width 0.
     #[error("a width of 0 in layer {layer}")]
-    ZeroWidth { layer: usize },
+    ZeroWidth {
+        /// The offending layer, counted from 1 among hidden layers or conv blocks (or, for a
+        /// CNN's `dense` list, among its dense layers).
+        layer: usize,
+    },
+    /// A CNN built for an input shape with a zero channel count, height or width.
     #[error("the input is {c}x{h}x{w} but a CNN needs image-shaped input with known channels")]
-    NotAnImage { c: usize, h: usize, w: usize },
+    NotAnImage {
+        /// Channels of the input.
+        c: usize,
+        /// Height of the input, in pixels.
+        h: usize,
+        /// Width of the input, in pixels.
+        w: usize,
+    },
+    /// Max-pooling (each halving height and width, rounding down) shrinks the image to 0 pixels
+    /// before the last block.
     #[error(
         "{depth} pooled blocks shrink a {h}x{w} image below 1x1 at block {block}: pool less often (pool_every) or use fewer blocks"
     )]
     PoolTooDeep {
+        /// Conv blocks configured.
         depth: usize,
+        /// Input height, in pixels.
         h: usize,
+        /// Input width, in pixels.
         w: usize,
+        /// The block (counted from 1) whose pooling leaves no pixel.
         block: usize,
     },
 }
@@ -29,7 +54,9 @@ pub enum ModelError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Width {
+    /// The same width for every layer (a number in a file).
     One(usize),
+    /// One width per layer, first layer first (a list in a file).
     PerLayer(Vec<usize>),
 }
 
@@ -69,23 +96,29 @@ impl Width {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ModelConfig {
+    /// A multi-layer perceptron (`kind = "mlp"`).
     Mlp(MlpConfig),
+    /// A convolutional network (`kind = "cnn"`).
     Cnn(CnnConfig),
 }
 
 impl ModelConfig {
+    /// `"mlp"` or `"cnn"`, as in the `kind` key.
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Mlp(_) => "mlp",
             ModelConfig::Cnn(_) => "cnn",
         }
     }
+    /// Hidden layers of an MLP, or conv blocks of a CNN (dense layers not counted).
     pub fn depth(&self) -> usize {
         match self {
             ModelConfig::Mlp(c) => c.depth,
             ModelConfig::Cnn(c) => c.depth,
         }
     }
+    /// A short text for the widths: `128`, `64-32-16`, or for a CNN with dense layers the
+    /// channels then `_fc` and the dense widths, e.g. `32_fc120-84`.
     pub fn width_label(&self) -> String {
         match self {
             ModelConfig::Mlp(c) => c.width.label(),
@@ -97,12 +130,14 @@ impl ModelConfig {
             ),
         }
     }
+    /// The initialisation the model is built with.
     pub fn init_config(&self) -> crate::Init {
         match self {
             ModelConfig::Mlp(c) => c.init,
             ModelConfig::Cnn(c) => c.init,
         }
     }
+    /// The activation after every hidden layer.
     pub fn activation(&self) -> crate::Activation {
         match self {
             ModelConfig::Mlp(c) => c.activation,

@@ -40,6 +40,7 @@ pub enum BiasInit {
     /// `U(+-1/sqrt(fan_in))`: PyTorch's default.
     #[default]
     Pytorch,
+    /// All zero.
     Zeros,
 }
 
@@ -111,6 +112,7 @@ impl Init {
 }
 
 impl WeightInit {
+    /// The kebab-case name used in config files: `"pytorch"` or `"he-uniform"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             WeightInit::Pytorch => "pytorch",
@@ -133,6 +135,7 @@ impl WeightInit {
 }
 
 impl BiasInit {
+    /// The kebab-case name used in config files: `"pytorch"` or `"zeros"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             BiasInit::Pytorch => "pytorch",

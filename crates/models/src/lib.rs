@@ -14,6 +14,8 @@
 //! Both take flat inputs `[batch, c * h * w]` (the CNN reshapes them), and configs are serde
 //! structs that live in the experiment files. Models never read files.
 
+#![warn(missing_docs)]
+
 mod activation;
 mod cnn;
 mod config;

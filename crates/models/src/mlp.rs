@@ -25,6 +25,7 @@ pub struct MlpConfig {
     /// Width of every hidden layer, or a list with one per layer.
     #[serde(default = "default_width")]
     pub width: Width,
+    /// Activation after every hidden layer (default ReLU).
     #[serde(default)]
     pub activation: Activation,
     /// Bias in the hidden layers (the output layer always has one).

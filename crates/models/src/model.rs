@@ -8,7 +8,9 @@ use crate::{Cnn, Mlp, ModelConfig, ModelError};
 /// An MLP or a CNN.
 #[derive(Module, Debug)]
 pub enum Model {
+    /// A multi-layer perceptron.
     Mlp(Mlp),
+    /// A convolutional network.
     Cnn(Cnn),
 }
 

@@ -12,6 +12,8 @@
 //! Defaults follow PyTorch (Adam eps 1e-8, RMSProp alpha 0.99, eps 1e-8, no momentum), not
 //! burn's (eps 1e-5, RMSProp momentum 0.9), so that settings copied from papers mean the same.
 
+#![warn(missing_docs)]
+
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
@@ -21,12 +23,17 @@ use thiserror::Error;
 /// A setting that makes no sense.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum OptimError {
+    /// A setting outside its range, or not finite.
     #[error("{field} = {value} is out of range ({range})")]
     Range {
+        /// The config key, e.g. `"beta2"`.
         field: &'static str,
+        /// The value given.
         value: f64,
+        /// The allowed range, e.g. `"[0, 1)"` or `"> 0"`.
         range: &'static str,
     },
+    /// SGD with `nesterov = true` and `momentum = 0`.
     #[error("nesterov = true needs momentum > 0")]
     NesterovWithoutMomentum,
 }
@@ -48,36 +55,54 @@ fn alpha() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerConfig {
+    /// Stochastic gradient descent, with optional (Nesterov) momentum.
     Sgd {
+        /// Learning rate, > 0.
         lr: f64,
+        /// Momentum factor in [0, 1); 0 (the default) is plain SGD.
         #[serde(default)]
         momentum: f64,
+        /// Nesterov momentum (default false); needs `momentum > 0`.
         #[serde(default)]
         nesterov: bool,
+        /// Coupled L2 factor added to the gradient as `weight_decay * w`, >= 0 (default 0).
         #[serde(default)]
         weight_decay: f64,
     },
+    /// Adam with bias correction.
     Adam {
+        /// Learning rate, > 0.
         lr: f64,
+        /// Decay of the first-moment average, in [0, 1) (default 0.9).
         #[serde(default = "beta1")]
         beta1: f64,
+        /// Decay of the second-moment average, in [0, 1) (default 0.999).
         #[serde(default = "beta2")]
         beta2: f64,
+        /// Added to `sqrt(s_hat)` in the denominator, > 0 (default 1e-8).
         #[serde(default = "eps")]
         eps: f64,
+        /// Coupled L2 factor added to the gradient (not AdamW), >= 0 (default 0).
         #[serde(default)]
         weight_decay: f64,
     },
+    /// RMSProp, optionally centered and with momentum.
     Rmsprop {
+        /// Learning rate, > 0.
         lr: f64,
+        /// Decay of the squared-gradient average, in [0, 1) (default 0.99).
         #[serde(default = "alpha")]
         alpha: f64,
+        /// Added to `sqrt(s)` in the denominator, > 0 (default 1e-8).
         #[serde(default = "eps")]
         eps: f64,
+        /// Momentum factor on the scaled step, in [0, 1) (default 0: none).
         #[serde(default)]
         momentum: f64,
+        /// Subtract the squared mean gradient from `s` (default false).
         #[serde(default)]
         centered: bool,
+        /// Coupled L2 factor added to the gradient, >= 0 (default 0).
         #[serde(default)]
         weight_decay: f64,
     },
@@ -109,6 +134,7 @@ impl OptimizerConfig {
         }
     }
 
+    /// The learning rate.
     pub fn lr(&self) -> f64 {
         match *self {
             OptimizerConfig::Sgd { lr, .. }

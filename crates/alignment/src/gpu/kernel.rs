@@ -23,9 +23,10 @@ use burn_cubecl::cubecl::prelude::*;
 
 /// Units per cube along each axis.
 pub const UNITS: usize = 16;
-/// Outputs per unit along each axis for small Grams (a 64-wide output block) and for large ones
-/// (128-wide: twice the reuse of every staged value, for a larger block's padding).
+/// Outputs per unit along each axis for small Grams (`q < LARGE_Q`): a 64-wide output block.
 pub const MICRO_SMALL: usize = 4;
+/// Outputs per unit along each axis for large Grams (`q >= LARGE_Q`): a 128-wide output block,
+/// twice the reuse of every staged value at the price of more padding in a larger block.
 pub const MICRO_LARGE: usize = 8;
 /// Rows of `M` staged in shared memory per step.
 pub const K: usize = 8;
@@ -115,8 +116,7 @@ fn element(
 
 /// Partial `G = M^T M` blocks: cube `(x, y)` computes lower block `blocks[2x], blocks[2x + 1]`
 /// (row block, column block) over rows `row_offset + [y * slab_rows, (y + 1) * slab_rows)` of
-/// `M` (m rows,
-/// q columns) into `out[y]` (q x q, row-major). Only lower blocks are written.
+/// `M` (m rows, q columns) into `out[y]` (q x q, row-major). Only lower blocks are written.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn gram_slabs(
