@@ -21,9 +21,21 @@ demo out="runs/demo" *flags="":
 sweep-depth out="runs/sweep-depth" *flags="":
     cargo run --release -p runner -- run experiments/sweep-depth.toml --out {{out}} {{flags}}
 
-# The architecture sweep (MLPs, linear MLPs, CNNs x optimizers x label modes x seeds; flex for its convolutions).
+# The depth sweep with He-uniform initialisation, into the same folder (labelled columns beside PyTorch's).
+sweep-depth-he out="runs/sweep-depth" *flags="":
+    cargo run --release -p runner -- run experiments/sweep-depth-he.toml --out {{out}} {{flags}}
+
+# The depth sweep with a fixed budget (100 epochs, no stop rule).
+sweep-depth-fixed out="runs/sweep-depth-fixed" *flags="":
+    cargo run --release -p runner -- run experiments/sweep-depth-fixed.toml --out {{out}} {{flags}}
+
+# The architecture sweep (MLPs, linear MLPs, CNNs, CNNs with dense layers x optimizers x label modes x seeds; flex for its convolutions).
 sweep-arch out="runs/sweep-arch" *flags="":
     cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} --backend flex {{flags}}
+
+# The architecture sweep with a fixed budget (100 epochs, no stop rule).
+sweep-arch-fixed out="runs/sweep-arch-fixed" *flags="":
+    cargo run --release -p runner -- run experiments/sweep-arch-fixed.toml --out {{out}} --backend flex {{flags}}
 
 # Alignment of every layer of a deep MLP and a deep CNN (flex for its convolutions).
 layers out="runs/layers" *flags="":
@@ -67,7 +79,16 @@ ci:
 
 # The wgpu tests (Gram kernel vs tensor-op reference vs f64, training, align, run); without a GPU they need mesa-vulkan-drivers.
 test-gpu:
-    cargo test -p repalign-alignment -p runner --features repalign-alignment/wgpu,runner/wgpu gpu
+    cargo test -p repalign-alignment -p repalign-train -p runner --features repalign-alignment/wgpu,repalign-train/wgpu,runner/wgpu gpu
+
+# Parity with PyTorch: the demo, SGD and RMSProp recipes in PyTorch and through runner (dev-only; needs torch and numpy, see README).
+parity data="data" python="python3":
+    cargo build --release -p runner
+    {{python}} scripts/parity.py --data {{data}}
+
+# Same results from two runner binaries (table.md and summary.csv, timings aside) on a set of experiments.
+same-results old new *experiments="":
+    bash scripts/same-results.sh {{old}} {{new}} {{experiments}}
 
 # Format the code.
 fmt:

@@ -204,3 +204,131 @@ fn a_run_on_wgpu_matches_the_cpu_run() {
         assert!((x - y).abs() <= 1e-3, "{layer}: auc cpu {x} vs wgpu {y}");
     }
 }
+
+/// Issue 12: a CNN run killed with SIGKILL after its checkpoint of epoch 5 or later (of 8)
+/// resumes from that checkpoint and ends exactly where an uninterrupted run ends: the same
+/// epoch history and the same per-layer auc.
+#[test]
+fn a_run_killed_midway_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_run() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("resume");
+    let text = TINY
+        .replace("classes = [3, 5]", "classes = [0, 1]")
+        .replace("train_per_class = 30", "train_per_class = 300")
+        .replace(
+            "kind = \"mlp\"\ndepth = 2\nwidth = 16",
+            "kind = \"cnn\"\ndepth = 2\nchannels = [4, 8]\npool_every = 1\nbatch_norm = true\ndense = [16]",
+        )
+        .replace("epochs = 4", "epochs = 8");
+    std::fs::write(dir.path("cnn.toml"), &text).unwrap();
+    let args = |out: &str| {
+        vec![
+            "run".to_string(),
+            "cnn.toml".into(),
+            "--out".into(),
+            out.into(),
+            "--backend".into(),
+            "flex".into(),
+            "--checkpoint-every".into(),
+            "0".into(),
+        ]
+    };
+    let whole = runner(
+        &dir.0,
+        &args("whole").iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(args("killed"))
+        .current_dir(&dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_dir = |out: &str| {
+        std::fs::read_dir(dir.path(out))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+    };
+    let saved = |p: &std::path::Path| -> Option<usize> {
+        std::fs::read_dir(p.join("checkpoint"))
+            .ok()?
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().to_string_lossy().into_owned();
+                name.strip_prefix("state-")?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()
+            })
+            .max()
+    };
+    let start = Instant::now();
+    let killed_at = loop {
+        assert!(start.elapsed() < Duration::from_secs(300), "no checkpoint");
+        if let Some(k) = dir
+            .path("killed")
+            .is_dir()
+            .then(|| run_dir("killed"))
+            .flatten()
+            .and_then(|p| saved(&p))
+            && k >= 5
+        {
+            break k;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = run_dir("killed").unwrap();
+    assert!(
+        !killed.join("result.json").is_file(),
+        "killed after checkpoint {killed_at}, yet finished"
+    );
+    let listing = stdout(&runner(
+        &dir.0,
+        &["run", "cnn.toml", "--out", "killed", "--dry-run"],
+    ));
+    assert!(listing.contains("resumes after epoch"), "{listing}");
+
+    let again = runner(
+        &dir.0,
+        &args("killed")
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    let whole_dir = run_dir("whole").unwrap();
+    let read = |p: &std::path::Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
+    let result: Value = serde_json::from_str(&read(&killed, "result.json")).unwrap();
+    let resumed = result["resumed_from"].as_u64().unwrap() as usize;
+    assert!(resumed >= 5 && resumed < 8, "resumed after epoch {resumed}");
+    assert_eq!(
+        read(&killed, "metrics.csv"),
+        read(&whole_dir, "metrics.csv"),
+        "the same epochs, losses and accuracies"
+    );
+    let aucs = |p: &std::path::Path| -> Vec<(String, f64)> {
+        let v: Value = serde_json::from_str(&read(p, "alignment.json")).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["layer"].as_str().unwrap().to_string(),
+                    l["summary"]["auc"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (aucs(&killed), aucs(&whole_dir));
+    assert_eq!(a.len(), b.len());
+    for ((la, x), (lb, y)) in a.iter().zip(&b) {
+        assert_eq!(la, lb);
+        assert!((x - y).abs() <= 1e-6, "{la}: {x} vs {y}");
+    }
+    assert!(!killed.join("checkpoint").exists(), "checkpoints removed");
+}

@@ -16,26 +16,29 @@ use crate::idx::{
 };
 use crate::{DataError, read_cifar10_batch, read_digits};
 
-/// The datasets the runner knows.
+/// The image datasets the loaders read (the synthetic teacher problem is generated, see
+/// [`crate::Teacher`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetName {
+    /// MNIST handwritten digits: 28 x 28 grey, 10 classes, 60000 train + 10000 test.
     Mnist,
+    /// Fashion-MNIST clothing images: 28 x 28 grey, 10 classes, 60000 train + 10000 test.
     FashionMnist,
+    /// scikit-learn digits: 8 x 8 grey with values 0..=16, 10 classes, 1500 train + 297 test.
     Digits,
+    /// CIFAR-10: 3 x 32 x 32 colour, 10 classes, 50000 train + 10000 test.
     Cifar10,
-    /// The synthetic teacher problem (see `TeacherConfig`): generated, never loaded.
-    Teacher,
 }
 
 impl DatasetName {
+    /// The kebab-case name used in config files and messages, e.g. `"fashion-mnist"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             DatasetName::Mnist => "mnist",
             DatasetName::FashionMnist => "fashion-mnist",
             DatasetName::Digits => "digits",
             DatasetName::Cifar10 => "cifar10",
-            DatasetName::Teacher => "teacher",
         }
     }
 }
@@ -70,14 +73,18 @@ impl fmt::Display for Source {
 /// Images (u8, row-major `n x (c h w)`) and their labels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
+    /// Raw pixel bytes, `len() * c * h * w` of them, image after image.
     pub pixels: Vec<u8>,
+    /// Original class id of each image (0..=9 for every dataset here).
     pub labels: Vec<u8>,
 }
 
 impl Split {
+    /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
+    /// Whether the split holds no image.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -86,13 +93,17 @@ impl Split {
 /// A loaded dataset.
 #[derive(Debug, Clone)]
 pub struct Dataset {
+    /// Which dataset this is.
     pub name: DatasetName,
+    /// Where its images were read from (files or the embedded subset).
     pub source: Source,
     /// `[channels, height, width]`.
     pub shape: [usize; 3],
     /// Largest pixel value (255, or 16 for digits): pixels are divided by it.
     pub max_pixel: f32,
+    /// The training split.
     pub train: Split,
+    /// The test split.
     pub test: Split,
 }
 
@@ -178,7 +189,6 @@ fn marker(name: DatasetName, dir: &Path) -> PathBuf {
         DatasetName::FashionMnist => dir.join("fashion-mnist/train-images-idx3-ubyte.gz"),
         DatasetName::Digits => dir.join("digits/digits.csv.gz"),
         DatasetName::Cifar10 => dir.join("cifar-10-batches-bin/data_batch_1.bin"),
-        DatasetName::Teacher => dir.join("<synthetic>"),
     }
 }
 
@@ -186,11 +196,6 @@ fn marker(name: DatasetName, dir: &Path) -> PathBuf {
 /// comes from the embedded subset (check [`Dataset::source`]); other datasets are an error that
 /// names the fetch command.
 pub fn load(name: DatasetName, dir: &Path, embedded_fallback: bool) -> Result<Dataset, DataError> {
-    if name == DatasetName::Teacher {
-        return Err(DataError::Task(
-            "the teacher dataset is generated from [data.teacher], not loaded".into(),
-        ));
-    }
     let first = marker(name, dir);
     if !first.exists() {
         if embedded_fallback && name == DatasetName::Mnist {
@@ -247,7 +252,6 @@ pub fn load(name: DatasetName, dir: &Path, embedded_fallback: bool) -> Result<Da
                 },
             })
         }
-        DatasetName::Teacher => unreachable!("handled above"),
         DatasetName::Cifar10 => {
             let d = dir.join("cifar-10-batches-bin");
             let mut train = Split {

@@ -4,49 +4,87 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+/// Why a dataset file could not be read or a task could not be drawn.
 #[derive(Debug, Error)]
 pub enum DataError {
+    /// A file could not be opened or read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The underlying I/O error.
         #[source]
         source: std::io::Error,
     },
+    /// An idx file does not start with the magic number of its kind (2051 images, 2049 labels).
     #[error("{path}: expected magic number {expected} ({what}), found {found}")]
     Magic {
+        /// The file.
         path: PathBuf,
+        /// The kind of file expected, e.g. `"idx3 images"`.
         what: &'static str,
+        /// The magic number of that kind.
         expected: u32,
+        /// The big-endian `u32` the file starts with.
         found: u32,
     },
+    /// A file (after gunzip) is shorter than its header says, or a CIFAR-10 batch is not a
+    /// whole number of records.
     #[error("{path}: truncated: expected {expected} bytes ({what}), found {found}")]
     Truncated {
+        /// The file.
         path: PathBuf,
+        /// What the expected bytes hold, e.g. `"header + 60000 labels"`.
         what: String,
+        /// Bytes needed (at least this many for idx; the next whole record count for CIFAR-10).
         expected: usize,
+        /// Bytes the file has.
         found: usize,
     },
+    /// Content that does not parse: a corrupt gzip stream, a CIFAR-10 label above 9, or a bad
+    /// row or value in the digits CSV.
     #[error("{path}: {message}")]
-    Format { path: PathBuf, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where (record or line), with the value found.
+        message: String,
+    },
+    /// An image file and its label file hold different numbers of items.
     #[error("{images} has {n_images} images but {labels} has {n_labels} labels")]
     CountMismatch {
+        /// The image file.
         images: PathBuf,
+        /// Images in it.
         n_images: usize,
+        /// The label file.
         labels: PathBuf,
+        /// Labels in it.
         n_labels: usize,
     },
+    /// The dataset's files are not in the data folder (and no embedded fallback was asked for).
     #[error(
         "dataset {name} not found in {dir} (looked for {missing}); fetch it with `just fetch-data {dir}` or `scripts/fetch-data.sh {dir}`"
     )]
     Missing {
+        /// The dataset, as [`crate::DatasetName::as_str`] spells it.
         name: &'static str,
+        /// The data folder searched.
         dir: PathBuf,
+        /// The first file of the dataset's layout, which is absent.
         missing: PathBuf,
     },
+    /// The dataset's files are absent and, with the embedded fallback on, the dataset is not
+    /// MNIST (the only embedded one).
     #[error(
         "dataset {name} is not embedded: pass --data DIR with the fetched data (`scripts/fetch-data.sh DIR`)"
     )]
-    NotEmbedded { name: &'static str },
+    NotEmbedded {
+        /// The dataset, as [`crate::DatasetName::as_str`] spells it.
+        name: &'static str,
+    },
+    /// A task cannot be drawn: fewer than 2 classes, a class named twice, or a class with no
+    /// images (or fewer than asked per class) in a split. The message names class and counts.
     #[error("task: {0}")]
     Task(String),
 }

@@ -9,6 +9,8 @@
 //!
 //! This crate reads files but never prints; the runner reports which source was used.
 
+#![warn(missing_docs)]
+
 mod cifar;
 mod dataset;
 mod digits;
@@ -24,5 +26,5 @@ pub use digits::read_digits;
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels};
 pub use rng::Rng;
-pub use synthetic::{Teacher, TeacherConfig};
+pub use synthetic::{Teacher, TeacherConfig, blobs};
 pub use task::{AllClasses, Classes, LabelMode, Task, TaskConfig, shuffle_labels};

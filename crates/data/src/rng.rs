@@ -6,6 +6,7 @@
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose state starts at `seed`.
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
@@ -19,6 +20,7 @@ impl Rng {
         Rng(seed ^ h)
     }
 
+    /// The next 64 uniformly distributed bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -49,6 +49,34 @@ impl Default for TeacherConfig {
     }
 }
 
+/// A toy binary task for tests and examples: `n` samples of 8 features (shaped 2 x 2 x 2),
+/// alternating classes, the first two features at `+-1.5` by class plus `N(0, 0.25)` noise, the
+/// rest pure noise. Separable by a wide margin; its test set is its training set.
+pub fn blobs(n: usize, seed: u64) -> Task {
+    let mut rng = Rng::new(seed);
+    let mut x = Vec::with_capacity(n * 8);
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        let label = (i % 2) as u32;
+        let centre = if label == 1 { 1.5 } else { -1.5 };
+        for j in 0..8 {
+            x.push((if j < 2 { centre } else { 0.0 } + 0.5 * rng.normal()) as f32);
+        }
+        y.push(label);
+    }
+    Task {
+        shape: [2, 2, 2],
+        num_classes: 2,
+        classes: vec![0, 1],
+        train_x: x.clone(),
+        train_y: y.clone(),
+        train_y_true: y.clone(),
+        test_x: x,
+        test_y: y,
+        label_mode: LabelMode::True,
+    }
+}
+
 fn unit(mut v: Vec<f64>) -> Vec<f64> {
     let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
     v.iter_mut().for_each(|x| *x /= norm);
@@ -62,12 +90,14 @@ fn gaussian(rng: &mut Rng, len: usize) -> Vec<f64> {
 /// The source teacher and a way to make targets of any similarity.
 #[derive(Debug, Clone)]
 pub struct Teacher {
+    /// Input dimension d.
     pub dim: usize,
     /// Unit source direction `w_s`.
     pub source: Vec<f64>,
 }
 
 impl Teacher {
+    /// Draws the unit source direction `w_s` from `config.seed`.
     pub fn new(config: &TeacherConfig) -> Teacher {
         let mut rng = Rng::derive(config.seed, "teacher");
         Teacher {

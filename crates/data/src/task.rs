@@ -12,12 +12,15 @@ use crate::{DataError, Dataset, Rng, Split};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelMode {
+    /// The dataset's labels (the default).
     #[default]
     True,
+    /// Training labels permuted with a seed; test labels stay true.
     Random,
 }
 
 impl LabelMode {
+    /// The lowercase name used in config files and outputs: `"true"` or `"random"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             LabelMode::True => "true",
@@ -40,6 +43,7 @@ pub enum Classes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AllClasses {
+    /// Every class of the dataset.
     All,
 }
 
@@ -72,6 +76,7 @@ pub struct TaskConfig {
 pub struct Task {
     /// `[channels, height, width]` of one image.
     pub shape: [usize; 3],
+    /// Number of classes k; labels are `0..k`.
     pub num_classes: usize,
     /// Original class ids, in label order.
     pub classes: Vec<u8>,
@@ -81,19 +86,24 @@ pub struct Task {
     pub train_y: Vec<u32>,
     /// The true training labels, whatever the mode.
     pub train_y_true: Vec<u32>,
+    /// Test images, laid out and scaled like `train_x`.
     pub test_x: Vec<f32>,
     /// Test labels are always the true ones.
     pub test_y: Vec<u32>,
+    /// Whether `train_y` holds true or shuffled labels.
     pub label_mode: LabelMode,
 }
 
 impl Task {
+    /// Values per image, `c * h * w`.
     pub fn input_len(&self) -> usize {
         self.shape.iter().product()
     }
+    /// Number of training images.
     pub fn train_len(&self) -> usize {
         self.train_y.len()
     }
+    /// Number of test images.
     pub fn test_len(&self) -> usize {
         self.test_y.len()
     }

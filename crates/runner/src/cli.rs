@@ -45,6 +45,18 @@ pub struct RunArgs {
     /// List the runs that would execute and those already done, and stop.
     #[arg(long)]
     pub dry_run: bool,
+    /// Save a checkpoint at the end of an epoch once this many seconds have passed since the
+    /// last one (0: every epoch); a run killed midway resumes from its last checkpoint.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    pub checkpoint_every: f64,
+}
+
+/// A number of seconds: finite and not negative.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}': expected a number of seconds >= 0, e.g. 60")),
+    }
 }
 
 /// `K/N`: the K-th of N slices, 1 <= K <= N.

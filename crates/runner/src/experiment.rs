@@ -32,125 +32,99 @@ use repalign_alignment::{Grid, Options};
 use repalign_data::{DatasetName, LabelMode, TaskConfig, TeacherConfig};
 use repalign_models::ModelConfig;
 use repalign_optim::OptimizerConfig;
+pub use repalign_train::TrainConfig;
+
+pub use crate::analysis::AnalysisConfig;
 use serde::{Deserialize, Serialize};
 
-/// Which dataset.
+/// Which data a run trains on: an image dataset, or the synthetic teacher problem with its
+/// sizes (`dataset = "teacher"` and a `[data.teacher]` table in a file; the one cannot come
+/// without the other).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "DataTable", into = "DataTable")]
+pub enum DataConfig {
+    Images(DatasetName),
+    Teacher(TeacherConfig),
+}
+
+impl DataConfig {
+    /// The name a file gives it: `mnist`, ..., `teacher`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataConfig::Images(d) => d.as_str(),
+            DataConfig::Teacher(_) => "teacher",
+        }
+    }
+
+    /// The image dataset to load, if any.
+    pub fn images(&self) -> Option<DatasetName> {
+        match self {
+            DataConfig::Images(d) => Some(*d),
+            DataConfig::Teacher(_) => None,
+        }
+    }
+}
+
+/// `[data]` as a file writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DataConfig {
-    pub dataset: DatasetName,
-    /// Sizes and seed of the synthetic problem when `dataset = "teacher"`.
+struct DataTable {
+    dataset: DatasetTag,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teacher: Option<TeacherConfig>,
+    teacher: Option<TeacherConfig>,
 }
 
-fn steps_1000() -> u32 {
-    1000
-}
-fn one() -> f64 {
-    1.0
-}
-fn half() -> f64 {
-    0.5
-}
-fn fifty() -> usize {
-    50
-}
-fn budget_200() -> usize {
-    200
-}
-fn lr_head() -> f64 {
-    1e-2
-}
-
-/// Target tasks of a transfer analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum TransferTargets {
-    /// Teacher targets of these similarities `rho` to the source teacher (teacher data only).
-    Rho(Vec<f64>),
-    /// Binary tasks on these class pairs of the same dataset.
-    Classes(Vec<[u8; 2]>),
-}
-
-/// What to do with a trained network besides measuring it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum AnalysisConfig {
-    /// Gradient descent of a linear model on each frozen layer (and the input), against the
-    /// true training labels: squared loss (measured, and predicted from the spectrum) and
-    /// logistic loss.
-    LearningSpeed {
-        #[serde(default = "steps_1000")]
-        steps: u32,
-        /// `eta = step_fraction / sigma_1^2` of each representation.
-        #[serde(default = "one")]
-        step_fraction: f64,
-        /// Loss level, as a fraction of the loss at `w = 0`, for the steps-to-level table.
-        #[serde(default = "half")]
-        level: f64,
-    },
-    /// Freeze the network; on each target task, measure every layer's alignment with the
-    /// target labels (on the target test set) and compare a linear head on the last hidden
-    /// layer, trained on `target_train` samples, with the same network trained from scratch on
-    /// them and with a head on the raw input.
-    Transfer {
-        targets: TransferTargets,
-        /// Target training samples (per class for class targets).
-        #[serde(default = "fifty")]
-        target_train: usize,
-        /// Full-batch Adam steps for every head and for the scratch network.
-        #[serde(default = "budget_200")]
-        budget: usize,
-        #[serde(default = "lr_head")]
-        lr: f64,
-    },
-    /// Alignment of every layer with binary tasks on held-out (test) images of class pairs.
-    Probes { pairs: Vec<[u8; 2]> },
-}
-
-/// The training loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossKind {
-    /// Binary logistic loss on one logit (BCE with logits on 0/1 targets).
-    Logistic,
-    /// Softmax cross-entropy on one logit per class.
-    CrossEntropy,
-    /// `1/2 (z - y)^2` on +-1 targets (one-vs-rest columns for several classes).
-    Squared,
-}
-
-/// Stop once both hold at the end of an epoch.
+/// The names `dataset` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StopRule {
-    /// Training accuracy (on the epoch's minibatches) at least this.
-    pub train_acc: f64,
-    /// Mean training loss of the epoch below this.
-    pub loss: f64,
+#[serde(rename_all = "kebab-case")]
+enum DatasetTag {
+    Mnist,
+    FashionMnist,
+    Digits,
+    Cifar10,
+    Teacher,
 }
 
-fn batch_64() -> usize {
-    64
+impl TryFrom<DataTable> for DataConfig {
+    type Error = String;
+    fn try_from(t: DataTable) -> Result<Self, String> {
+        let images = |d| match t.teacher {
+            None => Ok(DataConfig::Images(d)),
+            Some(_) => {
+                Err("data: a [data.teacher] table goes with dataset = \"teacher\" only".to_string())
+            }
+        };
+        match t.dataset {
+            DatasetTag::Mnist => images(DatasetName::Mnist),
+            DatasetTag::FashionMnist => images(DatasetName::FashionMnist),
+            DatasetTag::Digits => images(DatasetName::Digits),
+            DatasetTag::Cifar10 => images(DatasetName::Cifar10),
+            DatasetTag::Teacher => t.teacher.map(DataConfig::Teacher).ok_or_else(|| {
+                "data: dataset = \"teacher\" needs a [data.teacher] table (dim, train, test, seed)"
+                    .to_string()
+            }),
+        }
+    }
 }
 
-/// Training settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// Most epochs.
-    pub epochs: usize,
-    #[serde(default = "batch_64")]
-    pub batch_size: usize,
-    /// Default: logistic for two classes, cross-entropy for more.
-    #[serde(default)]
-    pub loss: Option<LossKind>,
-    #[serde(default)]
-    pub stop: Option<StopRule>,
-    /// Also measure alignment every this many epochs (0: only at the end).
-    #[serde(default)]
-    pub measure_every: usize,
+impl From<DataConfig> for DataTable {
+    fn from(d: DataConfig) -> Self {
+        match d {
+            DataConfig::Images(name) => DataTable {
+                dataset: match name {
+                    DatasetName::Mnist => DatasetTag::Mnist,
+                    DatasetName::FashionMnist => DatasetTag::FashionMnist,
+                    DatasetName::Digits => DatasetTag::Digits,
+                    DatasetName::Cifar10 => DatasetTag::Cifar10,
+                },
+                teacher: None,
+            },
+            DataConfig::Teacher(t) => DataTable {
+                dataset: DatasetTag::Teacher,
+                teacher: Some(t),
+            },
+        }
+    }
 }
 
 /// Threshold grid of the reported curves.
@@ -255,34 +229,8 @@ impl RunConfig {
             bail!("measure.batch_size must be at least 1");
         }
         self.optimizer.validate().context("optimizer")?;
-        if (self.data.dataset == DatasetName::Teacher) != self.data.teacher.is_some() {
-            bail!("data: dataset = \"teacher\" goes with a [data.teacher] table, and only it");
-        }
-        match &self.analysis {
-            Some(AnalysisConfig::Transfer {
-                targets: TransferTargets::Rho(r),
-                ..
-            }) if self.data.dataset != DatasetName::Teacher => {
-                bail!(
-                    "analysis: targets.rho = {r:?} needs dataset = \"teacher\" (use targets.classes for images)"
-                )
-            }
-            Some(AnalysisConfig::Transfer {
-                targets: TransferTargets::Rho(r),
-                ..
-            }) if r.iter().any(|x| !(-1.0..=1.0).contains(x)) => {
-                bail!("analysis: every targets.rho must lie in [-1, 1], got {r:?}")
-            }
-            Some(
-                AnalysisConfig::Probes { .. }
-                | AnalysisConfig::Transfer {
-                    targets: TransferTargets::Classes(_),
-                    ..
-                },
-            ) if self.data.dataset == DatasetName::Teacher => {
-                bail!("analysis: class pairs need an image dataset, not the teacher")
-            }
-            _ => {}
+        if let Some(analysis) = &self.analysis {
+            analysis.validate(self).context("analysis")?;
         }
         Ok(())
     }
@@ -468,7 +416,7 @@ mod tests {
         let runs = parse(DEMO).unwrap();
         assert_eq!(runs.len(), 1);
         let r = &runs[0];
-        assert_eq!(r.data.dataset, DatasetName::Mnist);
+        assert_eq!(r.data, DataConfig::Images(DatasetName::Mnist));
         assert_eq!(r.task.train_per_class, Some(500));
         assert_eq!(r.model.depth(), 3);
         assert_eq!(
@@ -483,6 +431,57 @@ mod tests {
         );
         assert_eq!((r.train.epochs, r.train.batch_size), (100, 64));
         assert_eq!(r.measure.grid, GridName::Demo);
+    }
+
+    /// The teacher problem cannot be half-specified, and `[data]` records as a file writes it
+    /// (the canonical JSON, hence every run id, is what it was before `DataConfig` was an enum).
+    #[test]
+    fn data_is_an_image_dataset_or_the_teacher_with_its_table() {
+        let teacher = DEMO.replace(
+            "dataset = \"mnist\"",
+            "dataset = \"teacher\"\n[data.teacher]\ndim = 6",
+        );
+        let r = parse(&teacher).unwrap().remove(0);
+        assert_eq!(
+            r.data,
+            DataConfig::Teacher(TeacherConfig {
+                dim: 6,
+                ..TeacherConfig::default()
+            })
+        );
+        assert!(r.canonical_json().contains(
+            r#""data":{"dataset":"teacher","teacher":{"dim":6,"train":1000,"test":1000,"seed":0}}"#
+        ));
+        let demo = parse(DEMO).unwrap().remove(0);
+        assert!(
+            demo.canonical_json()
+                .contains(r#""data":{"dataset":"mnist"}"#)
+        );
+        let err = format!(
+            "{:#}",
+            parse(&DEMO.replace("dataset = \"mnist\"", "dataset = \"teacher\"")).unwrap_err()
+        );
+        assert!(err.contains("needs a [data.teacher] table"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse(&DEMO.replace(
+                "dataset = \"mnist\"",
+                "dataset = \"mnist\"\n[data.teacher]\ndim = 6"
+            ))
+            .unwrap_err()
+        );
+        assert!(
+            err.contains("goes with dataset = \"teacher\" only"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            parse(&DEMO.replace("dataset = \"mnist\"", "dataset = \"mnst\"")).unwrap_err()
+        );
+        assert!(
+            err.contains("unknown variant `mnst`") && err.contains("`teacher`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,12 +10,13 @@ mod cli;
 mod commands;
 mod experiment;
 mod io;
+mod job;
 mod measure;
 mod output;
-mod plot;
 mod progress;
 mod report;
-mod train;
+#[cfg(test)]
+mod testing;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -1,6 +1,6 @@
 //! After training: one streaming pass over the training set feeds the input and every hidden
 //! layer, batch by batch, into the alignment accumulators (never holding all activations), and
-//! gives the training loss and accuracy; a second pass gives the test accuracy.
+//! gives the training loss and accuracy.
 
 use anyhow::Context;
 use burn::tensor::{Device, Tensor};
@@ -10,15 +10,9 @@ use repalign_alignment::{
 use repalign_data::Task;
 use repalign_models::Model;
 
-use crate::experiment::{LossKind, MeasureConfig};
-use crate::train::{batch_loss, gather, predictions, scalar};
+use repalign_train::{Evaluation, LossKind, batch_loss, gather, predictions, scalar};
 
-/// Loss and accuracy of a model on a set.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Evaluation {
-    pub loss: f64,
-    pub acc: f64,
-}
+use crate::experiment::MeasureConfig;
 
 /// Alignment targets for labels `0..num_classes`: binary for two classes (label 0 is -1),
 /// one-vs-rest for more.
@@ -57,7 +51,7 @@ impl LayerAccumulator {
 
     fn push(&mut self, h: Tensor<2>, y: &[f64]) -> anyhow::Result<()> {
         match self {
-            LayerAccumulator::Host(acc) => acc.push(&to_vec(h)?, y)?,
+            LayerAccumulator::Host(acc) => acc.push(&repalign_train::values(h), y)?,
             #[cfg(feature = "wgpu")]
             LayerAccumulator::Device(acc) => acc.push(h, y)?,
         }
@@ -71,13 +65,6 @@ impl LayerAccumulator {
             LayerAccumulator::Device(acc) => acc.finish(),
         }
     }
-}
-
-fn to_vec(t: Tensor<2>) -> anyhow::Result<Vec<f32>> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec()
-        .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 
 /// The alignment of the input and of every hidden layer with the labels the model was trained
@@ -118,9 +105,8 @@ pub fn measure_layers(
                 .with_context(|| format!("{} (batch {b})", names[k + 1]))?;
         }
         let labels = &task.train_y[start..end];
-        loss_sum +=
-            scalar(batch_loss(kind, out.logits.clone(), labels, device))? * idx.len() as f64;
-        correct += predictions(out.logits)?
+        loss_sum += scalar(batch_loss(kind, out.logits.clone(), labels, device)) * idx.len() as f64;
+        correct += predictions(out.logits)
             .iter()
             .zip(labels)
             .filter(|(p, t)| p == t)
@@ -146,47 +132,13 @@ pub fn measure_layers(
     ))
 }
 
-/// Loss and accuracy on the test set (true labels).
-pub fn evaluate_test(
-    model: &Model,
-    task: &Task,
-    kind: LossKind,
-    batch: usize,
-    device: &Device,
-) -> anyhow::Result<Evaluation> {
-    let d = task.input_len();
-    let n = task.test_len();
-    if n == 0 {
-        return Ok(Evaluation {
-            loss: f64::NAN,
-            acc: f64::NAN,
-        });
-    }
-    let all: Vec<usize> = (0..n).collect();
-    let (mut loss_sum, mut correct) = (0.0, 0usize);
-    for idx in all.chunks(batch) {
-        let logits = model.logits(gather(&task.test_x, d, idx, device));
-        let labels: Vec<u32> = idx.iter().map(|&i| task.test_y[i]).collect();
-        loss_sum += scalar(batch_loss(kind, logits.clone(), &labels, device))? * idx.len() as f64;
-        correct += predictions(logits)?
-            .iter()
-            .zip(&labels)
-            .filter(|(p, t)| p == t)
-            .count();
-    }
-    Ok(Evaluation {
-        loss: loss_sum / n as f64,
-        acc: correct as f64 / n as f64,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use repalign_alignment::{Grid, Options, measure};
+    use repalign_data::blobs;
 
     use super::*;
-    use crate::train::tests::{blobs, cpu, tiny_run};
-    use crate::train::{LossKind, train};
+    use crate::testing::{cpu, tiny_run, train};
 
     #[test]
     fn streamed_layers_equal_the_measure_on_whole_matrices() {
@@ -197,7 +149,7 @@ mod tests {
             3,
         );
         let device = cpu();
-        let model = train(&run, &task, &device, &mut |_| {}).unwrap().model;
+        let model = train(&run, &task, &device).model;
         // Batches of 40 rows: the hidden layers (p = 13) switch to the Gram path mid-stream.
         let cfg = MeasureConfig {
             batch_size: 40,
@@ -220,7 +172,7 @@ mod tests {
             burn::tensor::TensorData::new(task.train_x.clone(), [150, 8]),
             &device,
         );
-        let h = to_vec(model.forward(x).hidden[1].clone()).unwrap();
+        let h = repalign_train::values(model.forward(x).hidden[1].clone());
         let whole = measure(&h, 12, &targets, Options::default()).unwrap();
         let r = &reports[2];
         assert_eq!(r.p, 13);

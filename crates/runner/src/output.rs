@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::RunConfig;
 use crate::io::write_atomic;
-use crate::train::EpochStats;
+use repalign_train::EpochStats;
 
 /// Everything `config.json` records.
 #[derive(Debug, Serialize)]
@@ -41,11 +41,39 @@ impl Versions {
     }
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Trained and measured.
+    Done,
+    /// The training loss stopped being finite.
+    Diverged,
+    /// It could not run (the reason says why).
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Done => "done",
+            RunStatus::Diverged => "diverged",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a finished run reports in `result.json` (its presence marks the run complete).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub run_id: String,
-    pub status: String,
+    pub status: RunStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub epochs: usize,
@@ -53,6 +81,10 @@ pub struct RunResult {
     /// 100% training accuracy.
     #[serde(default)]
     pub fitted: bool,
+    /// The epoch whose checkpoint this run resumed from after being killed (none: trained from
+    /// the start in one go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<usize>,
     // Metrics a run could not produce are NaN, which JSON writes as null.
     #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f64,

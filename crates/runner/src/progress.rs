@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::train::EpochStats;
+use repalign_train::EpochStats;
 
 /// Progress of a whole invocation: `total` runs, some of them in parallel.
 pub struct Progress {

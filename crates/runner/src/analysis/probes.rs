@@ -1,17 +1,41 @@
 //! Probes: the alignment of the input and every layer of a trained network with binary tasks
 //! (class a vs class b) on the held-out test images of those classes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::tensor::Device;
+use anyhow::bail;
 use repalign_alignment::measure;
-use repalign_data::{Classes, Dataset, LabelMode, Task, TaskConfig};
-use repalign_models::Model;
+use repalign_data::{Classes, LabelMode, Task, TaskConfig};
+use repalign_report::plot::{LinePlot, Series, line_plot, points};
+use repalign_report::{Cell, Table};
 use serde::{Deserialize, Serialize};
 
-use super::{layers, write_csv};
-use crate::experiment::RunConfig;
+use super::{Trained, layers, write_csv};
+use crate::experiment::{DataConfig, RunConfig};
 use crate::measure::targets;
+use crate::report::keys::{Arch, Axes};
+use crate::report::{Report, RunEntry};
+
+/// `kind = "probes"`: the alignment of every layer with binary tasks on held-out (test) images
+/// of class pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub pairs: Vec<[u8; 2]>,
+}
+
+impl Config {
+    pub fn validate(&self, run: &RunConfig) -> anyhow::Result<()> {
+        if matches!(run.data, DataConfig::Teacher(_)) {
+            bail!("class pairs need an image dataset, not the teacher");
+        }
+        Ok(())
+    }
+}
+
+/// One row per pair and layer.
+pub const FILE: &str = "probes.csv";
 
 /// One layer on one binary task (`probes.csv`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,16 +52,15 @@ pub struct ProbeRow {
     pub top1: f64,
 }
 
-pub fn run(
-    run: &RunConfig,
-    model: &Model,
-    data: &Dataset,
-    device: &Device,
-    dir: &Path,
-    pairs: &[[u8; 2]],
-) -> anyhow::Result<()> {
+pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
+    let Trained {
+        run, model, device, ..
+    } = *t;
+    let data = t
+        .data
+        .ok_or_else(|| anyhow::anyhow!("probes need an image dataset"))?;
     let mut rows = Vec::new();
-    for pair in pairs {
+    for pair in &config.pairs {
         let config = TaskConfig {
             classes: Classes::List(pair.to_vec()),
             train_per_class: Some(1),
@@ -71,5 +94,104 @@ pub fn run(
             });
         }
     }
-    write_csv(&dir.join("probes.csv"), &rows)
+    write_csv(&dir.join(FILE), &rows)
+}
+
+/// Rows are (architecture, layer), columns the pairs and their mean.
+pub fn tables(report: &Report) -> Vec<Table> {
+    let done: Vec<&RunEntry> = report.runs.iter().filter(|r| r.done()).collect();
+    let axes = Axes::of(&report.runs);
+    let mut rows: BTreeMap<(Arch, usize), String> = BTreeMap::new();
+    let mut pairs: Vec<String> = Vec::new();
+    for r in &done {
+        let a = axes.arch(&r.config);
+        for p in &r.analysis.probes {
+            rows.entry((a.clone(), p.layer_index)).or_insert_with(|| {
+                format!("{} / {} {}", axes.arch_label(&a), p.layer_index, p.layer)
+            });
+            if !pairs.contains(&p.pair) {
+                pairs.push(p.pair.clone());
+            }
+        }
+    }
+    if rows.is_empty() {
+        return vec![];
+    }
+    let cells = rows
+        .keys()
+        .map(|(a, li)| {
+            let of = |pair: Option<&String>| {
+                let v: Vec<f64> = done
+                    .iter()
+                    .filter(|r| axes.arch(&r.config) == *a)
+                    .flat_map(|r| r.analysis.probes.iter())
+                    .filter(|p| p.layer_index == *li && pair.is_none_or(|q| &p.pair == q))
+                    .map(|p| p.auc)
+                    .collect();
+                Cell::of(&v)
+            };
+            pairs
+                .iter()
+                .map(|p| of(Some(p)))
+                .chain(std::iter::once(of(None)))
+                .collect()
+        })
+        .collect();
+    let mut columns = pairs;
+    columns.push("mean over pairs".into());
+    vec![Table::new(
+        "probes: auc of every layer on binary tasks of held-out images",
+        "architecture / layer",
+        rows.into_values().collect(),
+        columns,
+        cells,
+    )]
+}
+
+/// `probes.{svg,png}`: auc against layer per architecture, mean over pairs and seeds.
+pub fn plots(report: &Report, dir: &Path) -> anyhow::Result<()> {
+    let axes = Axes::of(&report.runs);
+    let mut lines: BTreeMap<Arch, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in report.runs.iter().filter(|r| r.done()) {
+        for p in &r.analysis.probes {
+            lines
+                .entry(axes.arch(&r.config))
+                .or_default()
+                .entry(p.layer_index)
+                .or_default()
+                .push(p.auc);
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let max_layer = lines
+        .values()
+        .flat_map(|l| l.keys())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let series: Vec<Series> = lines
+        .into_iter()
+        .map(|(a, pts)| Series {
+            label: axes.arch_label(&a),
+            points: points(pts),
+        })
+        .collect();
+    let title = format!(
+        "{}: auc of every layer on binary tasks of held-out images",
+        report.experiment
+    );
+    Ok(line_plot(
+        dir,
+        "probes",
+        &LinePlot {
+            title: &title,
+            x_desc: "layer index (0 = input)",
+            x_range: (-0.3, max_layer as f64 + 0.3),
+            series: &series,
+            null: &[],
+            refs: &[],
+        },
+    )?)
 }

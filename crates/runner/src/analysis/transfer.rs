@@ -12,18 +12,80 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use burn::tensor::Device;
 use repalign_alignment::measure;
-use repalign_data::{Classes, Dataset, DatasetName, LabelMode, Task, TaskConfig, Teacher};
-use repalign_models::{MlpConfig, Model, ModelConfig};
+use repalign_data::{Classes, LabelMode, Task, TaskConfig, Teacher};
+use repalign_models::{MlpConfig, ModelConfig};
 use repalign_optim::OptimizerConfig;
+use repalign_report::plot::{ScatterPlot, scatter};
+use repalign_report::{Table, spearman};
+use repalign_train::{Evaluation, LossKind, Setup, Status, TrainConfig, Trainer, evaluate};
 use serde::{Deserialize, Serialize};
 
-use super::{Layer, layers, write_csv};
-use crate::experiment::{LossKind, RunConfig, TrainConfig, TransferTargets};
-use crate::measure::{Evaluation, evaluate_test, targets};
-use crate::train::{Status, train_and_watch};
+use super::{Layer, Pick, Trained, cells_by_row, layers, write_csv};
+use crate::experiment::{DataConfig, RunConfig};
+use crate::measure::targets;
+use crate::report::Report;
+
+fn fifty() -> usize {
+    50
+}
+fn budget_200() -> usize {
+    200
+}
+fn lr_head() -> f64 {
+    1e-2
+}
+
+/// Target tasks of a transfer analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum TransferTargets {
+    /// Teacher targets of these similarities `rho` to the source teacher (teacher data only).
+    Rho(Vec<f64>),
+    /// Binary tasks on these class pairs of the same dataset.
+    Classes(Vec<[u8; 2]>),
+}
+
+/// `kind = "transfer"`: freeze the network; on each target task, measure every layer's
+/// alignment with the target labels (on the target test set) and compare a linear head on the
+/// last hidden layer, trained on `target_train` samples, with the same network trained from
+/// scratch on them and with a head on the raw input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub targets: TransferTargets,
+    /// Target training samples (per class for class targets).
+    #[serde(default = "fifty")]
+    pub target_train: usize,
+    /// Full-batch Adam steps for every head and for the scratch network.
+    #[serde(default = "budget_200")]
+    pub budget: usize,
+    #[serde(default = "lr_head")]
+    pub lr: f64,
+}
+
+impl Config {
+    pub fn validate(&self, run: &RunConfig) -> anyhow::Result<()> {
+        let teacher = matches!(run.data, DataConfig::Teacher(_));
+        match &self.targets {
+            TransferTargets::Rho(r) if !teacher => bail!(
+                "targets.rho = {r:?} needs dataset = \"teacher\" (use targets.classes for images)"
+            ),
+            TransferTargets::Rho(r) if r.iter().any(|x| !(-1.0..=1.0).contains(x)) => {
+                bail!("every targets.rho must lie in [-1, 1], got {r:?}")
+            }
+            TransferTargets::Classes(_) if teacher => {
+                bail!("class pairs need an image dataset, not the teacher")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One row per target.
+pub const FILE: &str = "transfer.csv";
 
 /// One target task (`transfer.csv`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,46 +141,48 @@ fn binary_task(
     }
 }
 
-/// Trains `model` on `task` for `budget` full-batch Adam steps and evaluates it on the test set.
+/// Trains `model` on `task` for `budget` full-batch Adam steps (logistic loss, seeded by
+/// `seed`) and evaluates it on the test set; NaN when training diverged.
 fn fit(
-    run: &RunConfig,
-    model: ModelConfig,
+    model: &ModelConfig,
     task: &Task,
     budget: usize,
     lr: f64,
+    seed: u64,
+    batch: usize,
     device: &Device,
 ) -> anyhow::Result<Evaluation> {
-    let mut r = run.clone();
-    r.model = model;
-    r.optimizer = OptimizerConfig::Adam {
+    let optimizer = OptimizerConfig::Adam {
         lr,
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
         weight_decay: 0.0,
     };
-    r.train = TrainConfig {
-        epochs: budget,
-        batch_size: task.train_len(),
+    let train = TrainConfig {
         loss: Some(LossKind::Logistic),
-        stop: None,
-        measure_every: 0,
+        ..TrainConfig::new(budget, task.train_len())
     };
-    r.analysis = None;
-    let trained = train_and_watch(&r, task, device, &mut |_| {}, &mut |_, _| Ok(()))?;
-    if trained.status != Status::Done {
-        return Ok(Evaluation {
-            loss: f64::NAN,
-            acc: f64::NAN,
-        });
+    let setup = Setup {
+        model,
+        optimizer: &optimizer,
+        train: &train,
+        seed,
+    };
+    let trained = Trainer::new(setup, device)
+        .init_on(&crate::backend::init_device(device))
+        .run(task, &mut ())?;
+    if !matches!(trained.status, Status::Done { .. }) {
+        return Ok(Evaluation::NONE);
     }
-    evaluate_test(
+    Ok(evaluate(
         &trained.model,
-        task,
+        &task.test_x,
+        &task.test_y,
         LossKind::Logistic,
-        run.measure.batch_size,
+        batch,
         device,
-    )
+    ))
 }
 
 /// The index of the network's last hidden layer (pooled views aside; the input when there is
@@ -130,28 +194,27 @@ fn last(layers: &[Layer]) -> usize {
         .expect("the input is always there")
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    run: &RunConfig,
-    source: &Task,
-    model: &Model,
-    data: Option<&Dataset>,
-    device: &Device,
-    dir: &Path,
-    targets_config: &TransferTargets,
-    target_train: usize,
-    budget: usize,
-    lr: f64,
-) -> anyhow::Result<()> {
+pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
+    let Config {
+        targets: ref targets_config,
+        target_train,
+        budget,
+        lr,
+    } = *config;
+    let Trained {
+        run,
+        task: source,
+        model,
+        data,
+        device,
+    } = *t;
     // (name, rho, target task on raw inputs)
     let mut tasks: Vec<(String, Option<f64>, Task)> = Vec::new();
     match targets_config {
         TransferTargets::Rho(rhos) => {
-            let cfg = run
-                .data
-                .teacher
-                .as_ref()
-                .context("transfer with rho targets needs [data.teacher]")?;
+            let DataConfig::Teacher(cfg) = &run.data else {
+                anyhow::bail!("transfer with rho targets needs [data.teacher]");
+            };
             let teacher = Teacher::new(cfg);
             let x_train = teacher.inputs(target_train, run.seed, "target-train");
             let x_test = teacher.inputs(cfg.test, run.seed, "target-test");
@@ -168,9 +231,7 @@ pub fn run(
             }
         }
         TransferTargets::Classes(pairs) => {
-            let data = data
-                .filter(|d| d.name != DatasetName::Teacher)
-                .context("class targets need an image dataset")?;
+            let data = data.context("class targets need an image dataset")?;
             for pair in pairs {
                 let config = TaskConfig {
                     classes: Classes::List(pair.to_vec()),
@@ -224,8 +285,10 @@ pub fn run(
             target.test_y.clone(),
         );
         let head = ModelConfig::Mlp(MlpConfig::new(0, 1));
-        let transfer = fit(run, head.clone(), &features, budget, lr, device)
-            .with_context(|| format!("target {name}: head"))?;
+        let fit = |model: &ModelConfig, task: &Task| {
+            fit(model, task, budget, lr, run.seed, batch, device)
+        };
+        let transfer = fit(&head, &features).with_context(|| format!("target {name}: head"))?;
         let raw_task = binary_task(
             [1, 1, d],
             target.train_x.clone(),
@@ -233,10 +296,9 @@ pub fn run(
             target.test_x.clone(),
             target.test_y.clone(),
         );
-        let raw = fit(run, head, &raw_task, budget, lr, device)
-            .with_context(|| format!("target {name}: raw head"))?;
-        let scratch = fit(run, run.model.clone(), &target, budget, lr, device)
-            .with_context(|| format!("target {name}: scratch"))?;
+        let raw = fit(&head, &raw_task).with_context(|| format!("target {name}: raw head"))?;
+        let scratch =
+            fit(&run.model, &target).with_context(|| format!("target {name}: scratch"))?;
         let s = &summaries[li];
         rows.push(TransferRow {
             target: name,
@@ -255,28 +317,137 @@ pub fn run(
             gain_loss: scratch.loss - transfer.loss,
         });
     }
-    write_csv(&dir.join("transfer.csv"), &rows)?;
+    write_csv(&dir.join(FILE), &rows)?;
     write_csv(&dir.join("transfer_alignment.csv"), &align_rows)
+}
+
+/// `(target, alignment of the last hidden layer with it, transfer gain)` for every target of
+/// every done run.
+fn points(report: &Report) -> Vec<(String, f64, f64)> {
+    report
+        .runs
+        .iter()
+        .filter(|r| r.done())
+        .flat_map(|r| {
+            r.analysis
+                .transfer
+                .iter()
+                .map(|t| (t.target.clone(), t.auc, t.gain))
+        })
+        .collect()
+}
+
+fn correlation(points: &[(String, f64, f64)]) -> Option<f64> {
+    spearman(&points.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>())
+}
+
+/// Rows are targets (by rho, then by name).
+pub fn tables(report: &Report) -> Vec<Table> {
+    let transfer: Vec<&TransferRow> = report
+        .runs
+        .iter()
+        .filter(|r| r.done())
+        .flat_map(|r| r.analysis.transfer.iter())
+        .collect();
+    if transfer.is_empty() {
+        return vec![];
+    }
+    let mut targets: Vec<(u64, String)> = Vec::new();
+    for t in &transfer {
+        let key = (
+            t.rho.map_or(0, |r| ((r + 2.0) * 1e6) as u64),
+            t.target.clone(),
+        );
+        if !targets.contains(&key) {
+            targets.push(key);
+        }
+    }
+    targets.sort();
+    let columns = [
+        "auc (last layer, target labels)",
+        "k90",
+        "transfer gain (test accuracy)",
+        "gain in test loss",
+        "transfer acc",
+        "scratch acc",
+        "raw-input head acc",
+        "input auc",
+    ];
+    let picks: [Pick<'_, TransferRow>; 8] = [
+        &|t| Some(t.auc),
+        &|t| t.k90.map(|k| k as f64),
+        &|t| Some(t.gain),
+        &|t| Some(t.gain_loss),
+        &|t| Some(t.transfer_acc),
+        &|t| Some(t.scratch_acc),
+        &|t| Some(t.raw_acc),
+        &|t| Some(t.input_auc),
+    ];
+    let named: Vec<(String, &TransferRow)> =
+        transfer.iter().map(|t| (t.target.clone(), *t)).collect();
+    let rows: Vec<String> = targets.into_iter().map(|(_, n)| n).collect();
+    let cells = cells_by_row(&rows, &named, &picks);
+    vec![Table::new(
+        "transfer to target tasks (mean ± std over seeds)",
+        "target",
+        rows,
+        columns.iter().map(|c| c.to_string()).collect(),
+        cells,
+    )]
+}
+
+/// The rank correlation between alignment with the target and transfer gain.
+pub fn notes(report: &Report) -> Vec<String> {
+    let points = points(report);
+    correlation(&points)
+        .map(|rho| {
+            format!(
+                "Spearman rank correlation: {rho:.2} (alignment of the last hidden layer with the target vs transfer gain in test accuracy, over {} target x seed points)",
+                points.len()
+            )
+        })
+        .into_iter()
+        .collect()
+}
+
+/// `transfer.{svg,png}`: gain against alignment, one point per target and seed.
+pub fn plots(report: &Report, dir: &Path) -> anyhow::Result<()> {
+    let points = points(report);
+    if points.is_empty() {
+        return Ok(());
+    }
+    let title = format!(
+        "{}: transfer gain against alignment (Spearman rank correlation: {})",
+        report.experiment,
+        correlation(&points).map_or("n/a".into(), |r| format!("{r:.2}"))
+    );
+    Ok(scatter(
+        dir,
+        "transfer",
+        &ScatterPlot {
+            title: &title,
+            x_desc: "alignment of the frozen last hidden layer with the target labels (auc)",
+            y_desc: "transfer gain (transfer - scratch test accuracy)",
+            points: &points,
+        },
+    )?)
 }
 
 #[cfg(test)]
 mod tests {
+    use repalign_data::blobs;
+
     use super::*;
-    use crate::train::tests::{blobs, cpu, tiny_run};
+    use crate::testing::cpu;
 
     #[test]
     fn a_linear_head_learns_separable_features_within_its_budget() {
         let task = blobs(80, 11);
-        let run = tiny_run(
-            "kind = \"mlp\"\ndepth = 1\nwidth = 4",
-            "name = \"adam\"\nlr = 0.01",
-            1,
-        );
         let head = ModelConfig::Mlp(MlpConfig::new(0, 1));
-        let fitted = fit(&run, head.clone(), &task, 100, 0.05, &cpu()).unwrap();
+        let fitted = fit(&head, &task, 100, 0.05, 0, 500, &cpu()).unwrap();
         assert!(fitted.acc >= 0.95, "{fitted:?}");
-        // A budget of zero steps is chance level at best.
-        let untrained = fit(&run, head, &task, 1, 1e-9, &cpu()).unwrap();
+        // A budget of one tiny step is chance level at best.
+        let untrained = fit(&head, &task, 1, 1e-9, 0, 500, &cpu()).unwrap();
         assert!(untrained.acc < fitted.acc);
     }
 }
