@@ -50,6 +50,15 @@ pub enum DataError {
         /// What is wrong and where (record or line), with the value found.
         message: String,
     },
+    /// A `.npy` file that cannot be read as an array of numbers.
+    #[error("{path}: {source}")]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: crate::npy::NpyError,
+    },
     /// An image file and its label file hold different numbers of items.
     #[error("{images} has {n_images} images but {labels} has {n_labels} labels")]
     CountMismatch {

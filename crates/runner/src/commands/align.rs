@@ -9,22 +9,24 @@ use repalign_alignment::{Grid, Options, Report, Targets, Task, measure};
 
 use crate::backend::Backend;
 use crate::cli::{AlignArgs, GridArg, TaskArg};
-use crate::io::{self, write_atomic};
+use repalign_data::{Matrix, read_matrix, read_vector};
+
+use crate::io::write_atomic;
 
 /// Most distinct integer labels a multi-class task is inferred for.
 const MAX_INFERRED_CLASSES: usize = 1000;
 
 /// A validated plan: everything read and checked before the measure runs.
 struct Plan {
-    features: io::Matrix,
+    features: Matrix,
     targets: Targets,
     grid: Grid,
     options: Options,
 }
 
 fn plan(args: &AlignArgs) -> anyhow::Result<Plan> {
-    let features = io::read_matrix(&args.features)?;
-    let labels = io::read_vector(&args.labels)?;
+    let features = read_matrix(&args.features)?;
+    let labels = read_vector(&args.labels)?;
     let lshown = args.labels.display();
     if labels.len() != features.rows {
         bail!(
