@@ -4,5 +4,6 @@ mod util;
 
 mod align;
 mod analysis;
+mod robust;
 mod run;
 mod sweep;

@@ -313,7 +313,8 @@ fn a_failing_run_is_recorded_and_the_sweep_goes_on() {
         .replace("seed = [0, 1]", "seed = [0]");
     std::fs::write(dir.path("grid.toml"), text).unwrap();
     let out = runner(&dir.0, &["run", "grid.toml", "--out", "res", "--jobs", "1"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Exit code 2: the sweep finished, and some of its runs failed (issue 13).
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let res = results(&dir.path("res"));
     assert_eq!(res.len(), 4);
     let failed: Vec<_> = res

@@ -170,6 +170,16 @@ impl Accumulator {
         self.t.n
     }
 
+    /// An upper bound on the bytes that measuring `n` rows of `d` features with `c` target
+    /// columns holds at once: the kept rows of `Phi` and `Y` or the Gram and `B` (f64), the
+    /// `min(n, p)`-square matrix and eigenvectors of the decomposition, and a spectrum. Without
+    /// overflow (`u128`), so a caller can refuse a size before allocating it.
+    pub fn memory_bound(n: usize, d: usize, c: usize, options: Options) -> u128 {
+        let (n, p, c) = (n as u128, options.columns(d) as u128, c as u128);
+        let m = n.min(p);
+        8 * (m * (p + c) + p * c + 3 * m * m + 4 * m)
+    }
+
     /// Adds a batch: `features` is row-major (rows x d), `targets` row-major (rows x c) as
     /// encoded by [`Targets`]. Errors (and leaves the accumulator unchanged) on a non-finite
     /// value, naming its row (counted over all batches) and column.

@@ -10,7 +10,7 @@ pub const RECORD: usize = 1 + 3 * 32 * 32;
 
 /// Reads one CIFAR-10 batch file: pixels (n x 3072, CHW) and labels.
 pub fn read_cifar10_batch(path: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = crate::read_regular(path, crate::MAX_FILE_BYTES)?;
     if bytes.is_empty() || bytes.len() % RECORD != 0 {
         return Err(DataError::Truncated {
             path: path.into(),

@@ -92,6 +92,18 @@ pub enum DataError {
         /// The dataset, as [`crate::DatasetName::as_str`] spells it.
         name: &'static str,
     },
+    /// A file, or a size its header declares, is larger than this tool reads.
+    #[error("{path}: the {what} holds {bytes} bytes, more than the {max} this tool reads")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What is too large: `file`, `decompressed data`, `declared data`.
+        what: String,
+        /// Its size in bytes (for a declared size that overflows, `u64::MAX`).
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
     /// A task cannot be drawn: fewer than 2 classes, a class named twice, or a class with no
     /// images (or fewer than asked per class) in a split. The message names class and counts.
     #[error("task: {0}")]

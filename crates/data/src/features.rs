@@ -72,6 +72,11 @@ pub fn read_vector(path: &Path) -> Result<Vec<f64>, DataError> {
 }
 
 fn read_csv(path: &Path) -> Result<Matrix, DataError> {
+    parse_csv(path, &crate::read_regular(path, crate::MAX_FILE_BYTES)?)
+}
+
+/// Parses the bytes of a CSV feature file read from `path` (the path is for messages).
+pub fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Matrix, DataError> {
     let format = |message: String| DataError::Format {
         path: path.to_path_buf(),
         message,
@@ -79,8 +84,7 @@ fn read_csv(path: &Path) -> Result<Matrix, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| format(e.to_string()))?;
+        .from_reader(bytes);
     let mut data = Vec::new();
     let mut cols = None;
     let mut rows = 0;

@@ -20,19 +20,31 @@ pub struct IdxImages {
 
 /// The bytes of a file, gunzipped if it starts with the gzip magic.
 pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
-    let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let raw = crate::read_regular(path, crate::MAX_FILE_BYTES)?;
     gunzip_if_needed(path, raw)
 }
 
+/// `raw`, gunzipped when it starts with the gzip magic (at most [`crate::MAX_FILE_BYTES`] of
+/// output: a gzip bomb is an error, not the machine's memory).
 pub(crate) fn gunzip_if_needed(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
     if raw.starts_with(&[0x1f, 0x8b]) {
+        let max = crate::MAX_FILE_BYTES;
         let mut out = Vec::new();
         GzDecoder::new(&raw[..])
+            .take(max + 1)
             .read_to_end(&mut out)
             .map_err(|e| DataError::Format {
                 path: path.into(),
                 message: format!("corrupt gzip stream: {e}"),
             })?;
+        if out.len() as u64 > max {
+            return Err(DataError::TooLarge {
+                path: path.into(),
+                what: "decompressed data".into(),
+                bytes: out.len() as u64,
+                max,
+            });
+        }
         Ok(out)
     } else {
         Ok(raw)
@@ -72,7 +84,24 @@ pub fn parse_idx_images(path: &Path, bytes: &[u8]) -> Result<IdxImages, DataErro
         be_u32(bytes, 8) as usize,
         be_u32(bytes, 12) as usize,
     );
-    let len = n * rows * cols;
+    if n == 0 || rows == 0 || cols == 0 {
+        return Err(DataError::Format {
+            path: path.into(),
+            message: format!("the header declares {n} images of {rows}x{cols}: nothing to read"),
+        });
+    }
+    // Checked: a corrupt header may declare more bytes than any file holds (or a usize fits).
+    let len = n
+        .checked_mul(rows)
+        .and_then(|v| v.checked_mul(cols))
+        .and_then(|v| v.checked_add(16))
+        .ok_or_else(|| DataError::Format {
+            path: path.into(),
+            message: format!(
+                "the header declares {n} images of {rows}x{cols}, more bytes than a file can hold"
+            ),
+        })?
+        - 16;
     need(
         path,
         bytes,
@@ -156,6 +185,53 @@ pub(crate) mod tests {
         assert_eq!((a.n, a.rows, a.cols, a.pixels.len()), (3, 2, 2, 12));
         std::fs::write(dir.join("l.gz"), gz(&labels_bytes(&[1, 2, 3]))).unwrap();
         assert_eq!(read_idx_labels(&dir.join("l.gz")).unwrap(), vec![1, 2, 3]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 13: a header whose n x rows x cols overflows passed the size check (the product
+    /// wrapped) and the loader then asked for petabytes; images of 0 x 0 pixels reached a
+    /// matmul and panicked there.
+    #[test]
+    fn overflowing_and_empty_headers_are_errors() {
+        let p = Path::new("x-ubyte");
+        let mut v = Vec::new();
+        for x in [2051u32, u32::MAX, u32::MAX, u32::MAX] {
+            v.extend(x.to_be_bytes());
+        }
+        v.extend([0u8; 64]);
+        let err = parse_idx_images(p, &v).unwrap_err().to_string();
+        assert!(err.contains("more bytes than a file can hold"), "{err}");
+        // A product that fits but exceeds the file: truncated, named.
+        let mut v = images_bytes(3, 2, 2);
+        v[4..8].copy_from_slice(&(1u32 << 30).to_be_bytes());
+        let err = parse_idx_images(p, &v).unwrap_err().to_string();
+        assert!(err.contains("truncated"), "{err}");
+        let err = parse_idx_images(p, &images_bytes(5, 0, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("5 images of 0x0: nothing to read"), "{err}");
+    }
+
+    /// Issue 13: a FIFO given as a data file blocked forever, `/dev/zero` was read up to 4 GB.
+    #[test]
+    fn only_regular_files_are_read() {
+        let err = read_idx_images(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let dir = std::env::temp_dir().join(format!("idx-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            let err = read_idx_labels(&fifo).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+        let err = read_idx_labels(&dir).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -16,17 +16,22 @@ mod dataset;
 mod digits;
 mod error;
 mod features;
+mod file;
 mod idx;
 pub mod npy;
 mod rng;
 mod synthetic;
 mod task;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use cifar::read_cifar10_batch;
 pub use dataset::{Dataset, DatasetName, Source, Split, load};
 pub use digits::read_digits;
 pub use error::DataError;
-pub use features::{Matrix, read_matrix, read_vector};
+pub use features::{Matrix, parse_csv, read_matrix, read_vector};
+pub use file::{MAX_FILE_BYTES, check_regular, read_regular};
 pub use idx::{read_idx_images, read_idx_labels};
 pub use rng::Rng;
 pub use synthetic::{Teacher, TeacherConfig, blobs};

@@ -58,10 +58,7 @@ pub struct NpyArray {
 
 /// Reads a `.npy` file.
 pub fn read(path: &Path) -> Result<NpyArray, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::read_regular(path, crate::MAX_FILE_BYTES)?;
     parse(&bytes).map_err(|source| DataError::Npy {
         path: path.to_path_buf(),
         source,
@@ -108,15 +105,26 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         return Err(NpyError::FortranOrder);
     }
     let shape = parse_shape(&dict_value(header, "shape")?)?;
-    let count: usize = shape.iter().product();
     let (size, decode) = decoder(&descr)?;
     let body = &bytes[start + header_len..];
-    if body.len() < count * size {
+    // The declared size, checked: a header may claim more than any file holds.
+    let declared = shape
+        .iter()
+        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| NpyError::Header(format!("shape {shape:?} is too large to exist")))?;
+    let count = declared / size;
+    if body.len() < declared {
         return Err(NpyError::Truncated {
             what: "data",
-            expected: count * size,
+            expected: declared,
             found: body.len(),
         });
+    }
+    if body.len() > declared {
+        return Err(NpyError::Header(format!(
+            "shape {shape:?} of {descr} declares {declared} bytes of data, the file holds {}",
+            body.len()
+        )));
     }
     let data = body[..count * size]
         .chunks_exact(size)
@@ -290,6 +298,27 @@ mod tests {
         assert_eq!(
             parse(&with_header("<i4", "(1,)", &i4)).unwrap().data,
             vec![5.0]
+        );
+    }
+
+    /// Issue 13: a header whose shape product overflows was accepted (a labels file claiming
+    /// 2^61 + 1797 entries with a 1797-value body gave a normal result); a body longer than the
+    /// shape is an error too.
+    #[test]
+    fn shapes_that_overflow_or_disagree_with_the_body_are_errors() {
+        let body: Vec<u8> = (0..1797u64)
+            .flat_map(|i| (i as f64).to_le_bytes())
+            .collect();
+        let v = with_header("<f8", &format!("({},)", (1u64 << 61) + 1797), &body);
+        let err = parse(&v).unwrap_err().to_string();
+        assert!(err.contains("too large to exist"), "{err}");
+        let v = with_header("|u1", &format!("({},)", (1u64 << 61) + 1797), &[0; 1797]);
+        assert!(parse(&v).is_err());
+        let v = with_header("<f8", "(3,)", &body[..32]);
+        let err = parse(&v).unwrap_err().to_string();
+        assert!(
+            err.contains("declares 24 bytes of data, the file holds 32"),
+            "{err}"
         );
     }
 

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{LabelMode, Rng, Task, shuffle_labels};
+use crate::{DataError, LabelMode, Rng, Task, shuffle_labels};
 
 fn default_dim() -> usize {
     20
@@ -36,6 +36,28 @@ pub struct TeacherConfig {
     /// Seed of the source teacher and the inputs.
     #[serde(default)]
     pub seed: u64,
+}
+
+impl TeacherConfig {
+    /// Checks the sizes: at least one input dimension, two training samples (both labels can
+    /// occur) and one test sample.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let bad = |field: &str, value: usize, min: usize| {
+            Err(DataError::Task(format!(
+                "data.teacher.{field} = {value}: it must be at least {min}"
+            )))
+        };
+        if self.dim < 1 {
+            return bad("dim", self.dim, 1);
+        }
+        if self.train < 2 {
+            return bad("train", self.train, 2);
+        }
+        if self.test < 1 {
+            return bad("test", self.test, 1);
+        }
+        Ok(())
+    }
 }
 
 impl Default for TeacherConfig {

@@ -71,6 +71,31 @@ pub struct TaskConfig {
     pub draw_seed: u64,
 }
 
+impl TaskConfig {
+    /// Checks what no type rules out: at least one image per class when a count is given.
+    pub fn validate(&self) -> Result<(), DataError> {
+        for (field, v) in [
+            ("train_per_class", self.train_per_class),
+            ("test_per_class", self.test_per_class),
+        ] {
+            if v == Some(0) {
+                return Err(DataError::Task(format!(
+                    "task.{field} = 0: it must be at least 1 (or absent: every image)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of classes when the config lists them (none for `"all"`).
+    pub fn listed_classes(&self) -> Option<usize> {
+        match &self.classes {
+            Classes::List(l) => Some(l.len()),
+            Classes::All(_) => None,
+        }
+    }
+}
+
 /// A task ready for training: scaled images and labels `0..num_classes`.
 #[derive(Debug, Clone)]
 pub struct Task {

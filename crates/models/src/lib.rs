@@ -23,6 +23,7 @@ mod init;
 mod layers;
 mod mlp;
 mod model;
+mod size;
 
 pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
@@ -30,6 +31,7 @@ pub use config::{ModelConfig, ModelError, Width};
 pub use init::{BiasInit, Init, WeightInit};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Forward, Model};
+pub use size::Sizes;
 
 /// Whether a hidden layer's name is a pooled view of another layer (a CNN block's global
 /// average, `conv2_gap`) rather than a link of the network's chain. The network's last hidden

@@ -219,14 +219,27 @@ pub struct RunConfig {
 impl RunConfig {
     /// Checks values no type can rule out, naming the field.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.train.epochs == 0 {
-            bail!("train.epochs must be at least 1");
-        }
-        if self.train.batch_size == 0 {
-            bail!("train.batch_size must be at least 1");
-        }
+        check_name(&self.name)?;
+        self.train.validate().map_err(|e| anyhow!(e))?;
         if self.measure.batch_size == 0 {
             bail!("measure.batch_size must be at least 1");
+        }
+        if self.measure.max_rows == Some(0) {
+            bail!("measure.max_rows = 0: it must be at least 1 (or absent: every row)");
+        }
+        self.task.validate()?;
+        if let DataConfig::Teacher(t) = &self.data {
+            t.validate()?;
+        }
+        if let Some(c) = self
+            .task
+            .listed_classes()
+            .filter(|_| self.data.images().is_some())
+        {
+            self.train
+                .loss_for(c)
+                .check_classes(c)
+                .map_err(|e| anyhow!(e))?;
         }
         self.optimizer.validate().context("optimizer")?;
         if let Some(analysis) = &self.analysis {
@@ -261,8 +274,32 @@ impl RunConfig {
     }
 }
 
+/// The longest experiment name.
+const MAX_NAME: usize = 100;
+
+/// An experiment's name becomes a folder under `runs/`: one path component of letters, digits,
+/// `-`, `_` and `.` (not first), so it can neither escape the results root nor be empty.
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        bail!(
+            "name = {name:?}: the name becomes a folder under runs/, so it must be 1-{MAX_NAME} letters, digits, '-', '_' or '.' (not first), e.g. \"sweep-depth\""
+        );
+    }
+    Ok(())
+}
+
+/// The most runs a `[sweep]` may expand to.
+pub const MAX_RUNS: usize = 1_000_000;
+
 /// Reads an experiment file into its runs.
 pub fn load(path: &Path) -> anyhow::Result<Vec<RunConfig>> {
+    repalign_data::check_regular(path, 16 << 20)?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse(&text).with_context(|| format!("{}", path.display()))
@@ -290,7 +327,16 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<RunConfig>> {
     let mut axes = Vec::new();
     collect_axes(&sweep, String::new(), &mut axes)?;
     let mut runs = Vec::new();
-    let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+    let total = axes
+        .iter()
+        .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
+        .filter(|&t| t <= MAX_RUNS)
+        .ok_or_else(|| {
+            anyhow!(
+                "the [sweep] table has {} axes whose combinations exceed {MAX_RUNS} runs: split the experiment",
+                axes.len()
+            )
+        })?;
     for i in 0..total {
         // Mixed radix, first axis slowest.
         let mut rest = i;
@@ -431,6 +477,118 @@ mod tests {
         );
         assert_eq!((r.train.epochs, r.train.batch_size), (100, 64));
         assert_eq!(r.measure.grid, GridName::Demo);
+    }
+
+    /// Issue 13: random mutations of every experiment file (and random text) give a list of
+    /// runs or an error, never a panic; a sweep of 64 axes of two values was 2^64 runs, which
+    /// overflowed to 0 and panicked.
+    #[test]
+    fn parsing_mutated_experiment_files_never_panics() {
+        use repalign_data::Rng;
+        let files: Vec<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments"))
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect();
+        assert!(files.len() >= 10);
+        let pieces = [
+            "nan",
+            "inf",
+            "-1",
+            "0",
+            "1e308",
+            "\"\"",
+            "[]",
+            "{}",
+            "99999999999999999999",
+            "\"../x\"",
+            "=",
+            "\n[sweep]\n",
+            "seed = [0, 1]",
+            "\"teacher\"",
+        ];
+        let mut rng = Rng::derive(13, "toml");
+        for case in 0..1500 {
+            let mut text = files[case % files.len()].clone().into_bytes();
+            for _ in 0..1 + rng.below(3) {
+                let i = rng.below(text.len() + 1);
+                match rng.below(3) {
+                    0 if i < text.len() => {
+                        text.remove(i);
+                    }
+                    1 => {
+                        let piece = pieces[rng.below(pieces.len())];
+                        text.splice(i..i, piece.bytes());
+                    }
+                    _ => {
+                        // Replace a number-like run after `=` with an extreme.
+                        let piece = pieces[rng.below(5)];
+                        let end = (i + 1 + rng.below(4)).min(text.len());
+                        text.splice(i..end, piece.bytes());
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&text).into_owned();
+            let parsed = std::panic::catch_unwind(|| parse(&text).map(|runs| runs.len()));
+            assert!(parsed.is_ok(), "case {case} panicked on:\n{text}");
+        }
+        let axes: String = (0..64).map(|i| format!("x{i} = [1, 2]\n")).collect();
+        let err = format!(
+            "{:#}",
+            parse(&format!("{DEMO}\n[sweep]\n{axes}")).unwrap_err()
+        );
+        assert!(err.contains("exceed 1000000 runs"), "{err}");
+    }
+
+    /// Issue 13: the experiment name becomes a folder, so it must not escape `runs/`; numbers
+    /// that are NaN or infinite, and the logistic loss on three classes, are refused up front.
+    #[test]
+    fn names_non_finite_numbers_and_losses_are_checked() {
+        for bad in ["/some/abs/dir", "../../x", "", ".", "a/b", ".hidden", "x y"] {
+            let err = format!(
+                "{:#}",
+                parse(&DEMO.replace("name = \"demo\"", &format!("name = {bad:?}"))).unwrap_err()
+            );
+            assert!(err.contains("becomes a folder under runs/"), "{bad}: {err}");
+        }
+        assert!(parse(&DEMO.replace("name = \"demo\"", "name = \"demo-2.b_c\"")).is_ok());
+        for (from, to, field) in [
+            (
+                "epochs = 100",
+                "epochs = 100\nstop = { train_acc = nan, loss = nan }",
+                "train.stop.train_acc",
+            ),
+            (
+                "epochs = 100",
+                "epochs = 100\nstop = { train_acc = 1.0, loss = inf }",
+                "train.stop.loss",
+            ),
+            ("lr = 1e-3", "lr = nan", "lr = NaN"),
+            (
+                "classes = [0, 1]",
+                "classes = [0, 1, 2]",
+                "needs a task of 2 classes, this one has 3",
+            ),
+            (
+                "train_per_class = 500",
+                "train_per_class = 0",
+                "task.train_per_class = 0",
+            ),
+        ] {
+            let err = format!("{:#}", parse(&DEMO.replace(from, to)).unwrap_err());
+            assert!(err.contains(field), "{to}: {err}");
+        }
+        let speed = format!("{DEMO}\n[analysis]\nkind = \"learning-speed\"\nlevel = nan\n");
+        let err = format!("{:#}", parse(&speed).unwrap_err());
+        assert!(err.contains("analysis: level = NaN"), "{err}");
+        let teacher = DEMO.replace(
+            "dataset = \"mnist\"",
+            "dataset = \"teacher\"\n[data.teacher]\ndim = 0",
+        );
+        let err = format!("{:#}", parse(&teacher).unwrap_err());
+        assert!(err.contains("data.teacher.dim = 0"), "{err}");
     }
 
     /// The teacher problem cannot be half-specified, and `[data]` records as a file writes it

@@ -42,11 +42,73 @@ pub fn checkpoints(dir: &Path, run: &RunConfig, every: Duration) -> Checkpoints 
 pub fn task(run: &RunConfig, data: Option<&Dataset>) -> anyhow::Result<Task> {
     Ok(match (&run.data, data) {
         (DataConfig::Teacher(cfg), _) => Teacher::new(cfg).source_task(cfg, run.labels, run.seed),
-        (DataConfig::Images(_), Some(data)) => {
-            Task::draw(data, &run.task, run.labels, run.seed).context("task")?
-        }
+        (DataConfig::Images(_), Some(data)) => Task::draw(data, &run.task, run.labels, run.seed)?,
         (DataConfig::Images(name), None) => anyhow::bail!("no dataset loaded for {name}"),
     })
+}
+
+/// The most parameters a model may have: 2^30 (4 GiB as f32; an optimizer's state doubles or
+/// triples it).
+const MAX_PARAMETERS: u128 = 1 << 30;
+/// The most bytes one batch's activations may take (values, gradients and a temporary, f32).
+const MAX_BATCH_BYTES: u128 = 8 << 30;
+/// The most bytes the measure of one layer may hold at once.
+const MAX_MEASURE_BYTES: u128 = 8 << 30;
+
+/// `313.6 GB`.
+fn bytes(b: u128) -> String {
+    format!("{:.1} GB", b as f64 / 1e9)
+}
+
+/// Refuses, before anything is allocated, a run whose model, batches or measure no machine
+/// this tool is for can hold, naming the setting to change.
+pub fn check_sizes(run: &RunConfig, task: &Task) -> anyhow::Result<()> {
+    let kind = run.train.loss_for(task.num_classes);
+    let sizes = run
+        .model
+        .sizes(task.shape, kind.outputs(task.num_classes))
+        .context("model")?;
+    if sizes.parameters > MAX_PARAMETERS {
+        anyhow::bail!(
+            "model: {} parameters for this task ({} as f32); this tool trains at most {MAX_PARAMETERS}: lower model.width, model.channels or model.dense",
+            sizes.parameters,
+            bytes(4 * sizes.parameters)
+        );
+    }
+    let input = task.input_len() as u128;
+    let per_sample: u128 = input + sizes.hidden.iter().map(|(_, w)| w).sum::<u128>();
+    let batch = run.train.batch_size.max(run.measure.batch_size) as u128;
+    if 12 * per_sample * batch > MAX_BATCH_BYTES {
+        anyhow::bail!(
+            "train.batch_size = {} / measure.batch_size = {}: one batch's activations take {} (at most {}): lower them",
+            run.train.batch_size,
+            run.measure.batch_size,
+            bytes(12 * per_sample * batch),
+            bytes(MAX_BATCH_BYTES)
+        );
+    }
+    let n = run
+        .measure
+        .max_rows
+        .map_or(task.train_len(), |m| m.min(task.train_len()));
+    let c = if task.num_classes == 2 {
+        1
+    } else {
+        task.num_classes
+    };
+    let layers = std::iter::once(("input".to_string(), input)).chain(sizes.hidden);
+    for (name, width) in layers {
+        let d = usize::try_from(width).unwrap_or(usize::MAX);
+        let need = repalign_alignment::Accumulator::memory_bound(n, d, c, run.measure.options());
+        if need > MAX_MEASURE_BYTES {
+            anyhow::bail!(
+                "measure: layer {name} has {width} features; measuring it on {n} rows holds {} (at most {}): set measure.max_rows or use a narrower layer",
+                bytes(need),
+                bytes(MAX_MEASURE_BYTES)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Progress and the alignment of every layer every `measure_every` epochs, kept in checkpoints.
@@ -103,6 +165,7 @@ pub fn run_one(
         },
     )?;
     let task = task(run, ctx.data)?;
+    check_sizes(run, &task)?;
     let kind = run.train.loss_for(task.num_classes);
     let mut observer = RunObserver {
         bar,
@@ -178,7 +241,9 @@ pub fn run_one(
             let result = RunResult {
                 run_id,
                 status: RunStatus::Diverged,
-                reason: Some(format!("loss {loss} at epoch {epoch}")),
+                reason: Some(format!(
+                    "the training loss became {loss} in epoch {epoch} (after {epochs} complete epochs)"
+                )),
                 epochs,
                 fitted: false,
                 resumed_from: trained.resumed_from,

@@ -19,6 +19,11 @@ mod report;
 mod testing;
 
 fn main() -> ExitCode {
+    // A panic is a bug: one line naming it, no backtrace. `runner run` records it as the run's
+    // failure and goes on with the sweep.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error (a bug, please report it): {info}");
+    }));
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

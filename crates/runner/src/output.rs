@@ -147,12 +147,52 @@ pub fn write_alignment_history(dir: &Path, history: &[(usize, Vec<Report>)]) -> 
     write_atomic(&dir.join("alignment_history.csv"), s.as_bytes())
 }
 
-/// The completed result of a run directory, if it holds one for this config.
-pub fn completed(dir: &Path, run: &RunConfig) -> Option<RunResult> {
-    let text = std::fs::read_to_string(dir.join("result.json")).ok()?;
-    let result: RunResult = serde_json::from_str(&text).ok()?;
-    let want: serde_json::Value = serde_json::from_str(&run.canonical_json()).ok()?;
-    (result.config == want).then_some(result)
+/// What a run's folder holds of a previous attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Previous {
+    /// Nothing (no `result.json`, or one for another config).
+    Nothing,
+    /// A finished run (done or diverged) whose files load.
+    Complete(RunResult),
+    /// A run that failed: it is tried again.
+    Failed(RunResult),
+    /// Result files that no longer load (the reason): the run is redone.
+    Broken(String),
+}
+
+/// What `dir` holds of an earlier attempt at `run`.
+pub fn previous(dir: &Path, run: &RunConfig) -> Previous {
+    let path = dir.join("result.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Previous::Nothing;
+    };
+    let result: RunResult = match serde_json::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => return Previous::Broken(format!("{}: {e}", path.display())),
+    };
+    let want: serde_json::Value =
+        serde_json::from_str(&run.canonical_json()).expect("configs serialise");
+    if result.config != want {
+        return Previous::Nothing;
+    }
+    match result.status {
+        RunStatus::Failed => Previous::Failed(result),
+        RunStatus::Diverged => Previous::Complete(result),
+        RunStatus::Done => {
+            let path = dir.join("alignment.json");
+            let layers = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    serde_json::from_str::<Vec<repalign_alignment::Report>>(&t)
+                        .map_err(|e| e.to_string())
+                });
+            match layers {
+                Ok(l) if !l.is_empty() => Previous::Complete(result),
+                Ok(_) => Previous::Broken(format!("{}: no layers", path.display())),
+                Err(e) => Previous::Broken(format!("{}: {e}", path.display())),
+            }
+        }
+    }
 }
 
 pub fn create(dir: &Path) -> anyhow::Result<()> {

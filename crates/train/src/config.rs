@@ -16,6 +16,17 @@ pub enum LossKind {
 }
 
 impl LossKind {
+    /// Checks that this loss can train a task of `num_classes` classes: the logistic loss needs
+    /// exactly two (the squared loss takes one-vs-rest columns for more).
+    pub fn check_classes(self, num_classes: usize) -> Result<(), String> {
+        match self {
+            LossKind::Logistic if num_classes != 2 => Err(format!(
+                "train.loss = \"logistic\" needs a task of 2 classes, this one has {num_classes} (use \"cross_entropy\" or \"squared\")"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Logits per sample: 1 for a binary task under the logistic or squared loss, else one per
     /// class.
     pub fn outputs(self, num_classes: usize) -> usize {
@@ -71,6 +82,31 @@ impl TrainConfig {
             stop: None,
             measure_every: 0,
         }
+    }
+
+    /// Checks every value no type rules out, naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("train.epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return Err("train.batch_size must be at least 1".into());
+        }
+        if let Some(stop) = self.stop {
+            if !(0.0..=1.0).contains(&stop.train_acc) {
+                return Err(format!(
+                    "train.stop.train_acc = {}: it must be a fraction in [0, 1]",
+                    stop.train_acc
+                ));
+            }
+            if !(stop.loss.is_finite() && stop.loss > 0.0) {
+                return Err(format!(
+                    "train.stop.loss = {}: it must be a finite number > 0",
+                    stop.loss
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The loss of this config: its own, or logistic for two classes and cross-entropy for

@@ -141,12 +141,10 @@ impl<'a> Trainer<'a> {
             train,
             seed,
         } = self.setup;
-        if train.batch_size == 0 {
-            return Err(TrainError::Config(
-                "train.batch_size must be at least 1".into(),
-            ));
-        }
+        train.validate().map_err(TrainError::Config)?;
         let kind = train.loss_for(task.num_classes);
+        kind.check_classes(task.num_classes)
+            .map_err(TrainError::Config)?;
         let ad = self.device.clone().autodiff();
         let mut model = init_model(
             model_config,

@@ -130,3 +130,49 @@ pub(crate) fn svg_and_png(
     }
     drawn
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plot() -> LinePlot<'static> {
+        LinePlot {
+            title: "t",
+            x_desc: "x",
+            x_range: (0.0, 2.0),
+            series: &[],
+            null: &[],
+            refs: &[],
+        }
+    }
+
+    /// Both pictures appear whole, and a failed write leaves neither a torn picture nor a
+    /// temporary file (issue 13: a full disk left a torn alignment.png).
+    #[test]
+    fn plots_are_written_whole_or_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("plot-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        line_plot(&dir, "p", &plot()).unwrap();
+        let png = std::fs::read(dir.join("p.png")).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+        assert!(
+            std::fs::read_to_string(dir.join("p.svg"))
+                .unwrap()
+                .contains("</svg>")
+        );
+        // The svg target is a folder: the rename fails after drawing.
+        std::fs::create_dir_all(dir.join("q.svg/in-the-way")).unwrap();
+        assert!(matches!(
+            line_plot(&dir, "q", &plot()),
+            Err(PlotError::Write { .. })
+        ));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["p.png", "p.svg", "q.svg"]);
+        assert!(line_plot(&dir.join("missing"), "r", &plot()).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

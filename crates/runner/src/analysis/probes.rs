@@ -30,6 +30,12 @@ impl Config {
         if matches!(run.data, DataConfig::Teacher(_)) {
             bail!("class pairs need an image dataset, not the teacher");
         }
+        if self.pairs.is_empty() {
+            bail!("pairs = []: name at least one pair of classes, e.g. [[0, 1]]");
+        }
+        if let Some(p) = self.pairs.iter().find(|p| p[0] == p[1]) {
+            bail!("pairs: {p:?} names one class twice");
+        }
         Ok(())
     }
 }

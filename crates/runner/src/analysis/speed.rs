@@ -44,6 +44,21 @@ pub struct Config {
 
 impl Config {
     pub fn validate(&self, _run: &RunConfig) -> anyhow::Result<()> {
+        if self.steps == 0 {
+            anyhow::bail!("steps = 0: it must be at least 1");
+        }
+        if !(self.step_fraction > 0.0 && self.step_fraction <= 2.0) {
+            anyhow::bail!(
+                "step_fraction = {}: it must lie in (0, 2] (gradient descent diverges beyond 2 / sigma_1^2)",
+                self.step_fraction
+            );
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            anyhow::bail!(
+                "level = {}: it must be a fraction of the initial loss in (0, 1)",
+                self.level
+            );
+        }
         Ok(())
     }
 }

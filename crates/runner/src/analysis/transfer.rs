@@ -68,6 +68,16 @@ pub struct Config {
 
 impl Config {
     pub fn validate(&self, run: &RunConfig) -> anyhow::Result<()> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!("lr = {}: it must be a finite number > 0", self.lr);
+        }
+        if self.target_train == 0 || self.budget == 0 {
+            bail!(
+                "target_train = {} and budget = {} must both be at least 1",
+                self.target_train,
+                self.budget
+            );
+        }
         let teacher = matches!(run.data, DataConfig::Teacher(_));
         match &self.targets {
             TransferTargets::Rho(r) if !teacher => bail!(

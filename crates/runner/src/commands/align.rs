@@ -76,14 +76,14 @@ pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
         write_outputs(dir, &report, &json)?;
     }
     if args.json {
-        crate::io::emit(&format!("{json}\n"));
+        crate::io::emit(&format!("{json}\n"))?;
     } else {
-        crate::io::emit(&human(args, &plan, &report));
+        crate::io::emit(&human(args, &plan, &report))?;
         if let Some(dir) = &args.out {
             crate::io::emit(&format!(
                 "wrote {}/alignment.json and curve.csv\n",
                 dir.display()
-            ));
+            ))?;
         }
     }
     Ok(ExitCode::SUCCESS)

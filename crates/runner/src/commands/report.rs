@@ -15,9 +15,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     }
     report::write(&args.dir, &r)?;
     match args.format {
-        Format::Md => crate::io::emit(&r.markdown()),
-        Format::Csv => crate::io::emit(&r.csv_tables()),
-        Format::Latex => crate::io::emit(&r.latex()),
+        Format::Md => crate::io::emit(&r.markdown())?,
+        Format::Csv => crate::io::emit(&r.csv_tables())?,
+        Format::Latex => crate::io::emit(&r.latex())?,
     }
     eprintln!(
         "{} runs; wrote summary.csv, table.md and plots in {}",

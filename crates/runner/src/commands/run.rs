@@ -17,7 +17,7 @@ use crate::backend::Backend;
 use crate::cli::{RunArgs, Shard};
 use crate::experiment::{self, RunConfig};
 use crate::job::{self, RunEnv};
-use crate::output::{self, RunResult};
+use crate::output::{self, Previous, RunResult};
 use crate::progress::Progress;
 
 /// The folder `--data` defaults to; when a dataset is not there, MNIST comes from the embedded
@@ -34,10 +34,14 @@ pub fn load_dataset(name: DatasetName, data: Option<&Path>) -> anyhow::Result<Da
 }
 
 /// Where a run stands in its results folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
-    /// `result.json` for this config is there.
+    /// A finished result (done or diverged) for this config is there.
     Done,
+    /// It failed before (the reason): it is tried again.
+    Failed(String),
+    /// Its result files no longer load (why): it is redone.
+    Broken(String),
     /// Killed before: it resumes from its checkpoint of this epoch.
     Resumes(usize),
     /// Killed before any checkpoint: it is redone from the start.
@@ -85,16 +89,17 @@ impl Plan {
             .filter(|(i, _)| args.shard.is_none_or(|s| s.contains(*i)))
             .map(|(index, config)| {
                 let dir = output::run_dir(&out, &config);
-                let state = if output::completed(&dir, &config).is_some() {
-                    State::Done
-                } else if let Some(k) =
-                    job::checkpoints(&dir, &config, checkpoint_every).resumable_epoch()
-                {
-                    State::Resumes(k)
-                } else if dir.exists() {
-                    State::Partial
-                } else {
-                    State::Pending
+                let resumes =
+                    || job::checkpoints(&dir, &config, checkpoint_every).resumable_epoch();
+                let state = match output::previous(&dir, &config) {
+                    Previous::Complete(_) => State::Done,
+                    Previous::Failed(r) => State::Failed(r.reason.unwrap_or_default()),
+                    Previous::Broken(why) => State::Broken(why),
+                    Previous::Nothing => match resumes() {
+                        Some(k) => State::Resumes(k),
+                        None if dir.exists() => State::Partial,
+                        None => State::Pending,
+                    },
                 };
                 Planned {
                     index,
@@ -152,8 +157,10 @@ impl Plan {
             self.out.display()
         );
         for r in &self.runs {
-            let what = match r.state {
+            let what = match &r.state {
                 State::Done => "done".to_string(),
+                State::Failed(why) => format!("to run again (failed before: {why})"),
+                State::Broken(why) => format!("to run again (its results no longer load: {why})"),
                 State::Resumes(k) => format!("to run (killed before; resumes after epoch {k})"),
                 State::Partial => "to run (killed before, redone from the start)".to_string(),
                 State::Pending => "to run".to_string(),
@@ -191,6 +198,15 @@ impl Plan {
         let device = self.backend.device()?;
         let datasets = self.load_data()?;
         let todo = self.todo();
+        for r in &todo {
+            if let State::Broken(why) = &r.state {
+                eprintln!(
+                    "warning: {}: its results no longer load ({why}); running it again",
+                    r.config.run_id()
+                );
+            }
+        }
+        output::create(&self.out)?;
         eprintln!(
             "{}: {} runs{}, {} already done, {} to run on {} with {} job(s), results in {}",
             self.name,
@@ -205,6 +221,7 @@ impl Plan {
         let start = Instant::now();
         let progress = Progress::new(todo.len());
         let next = AtomicUsize::new(0);
+        let failed = AtomicUsize::new(0);
         let single = Mutex::new(None);
         std::thread::scope(|scope| {
             for _ in 0..self.jobs {
@@ -226,7 +243,26 @@ impl Plan {
                             checkpoint_every: self.checkpoint_every,
                         };
                         let bar = progress.run(&run.run_id(), run.train.epochs);
-                        let outcome = match job::run_one(run, &env, &planned.dir, bar) {
+                        // A panic is a bug to fix at its source; here it fails one run, not the
+                        // sweep.
+                        let attempt =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                job::run_one(run, &env, &planned.dir, bar)
+                            }))
+                            .unwrap_or_else(|payload| {
+                                let what = payload
+                                    .downcast_ref::<&str>()
+                                    .map(|s| s.to_string())
+                                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                                    .unwrap_or_else(|| "unknown".into());
+                                Err(anyhow::anyhow!(
+                                    "internal error (a bug, please report it): {what}"
+                                ))
+                            });
+                        if attempt.is_err() {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let outcome = match attempt {
                             Ok((result, reports)) => {
                                 if todo.len() == 1 {
                                     *single.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -248,28 +284,43 @@ impl Plan {
         });
         progress.finish();
         if let Some(table) = single.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            crate::io::emit(&table);
+            crate::io::emit(&table)?;
         }
         let report = crate::report::build(&self.out)?;
-        crate::report::write(&self.out, &report)?;
-        if self.total > 1 {
-            crate::io::emit(&report.markdown());
+        if !report.runs.is_empty() {
+            crate::report::write(&self.out, &report)?;
+            if self.total > 1 {
+                crate::io::emit(&report.markdown())?;
+            }
         }
+        let failed = failed.into_inner();
         eprintln!(
-            "{}: {} runs finished in {} (wall time of this invocation); tables and plots in {}",
+            "{}: {} runs finished in {} (wall time of this invocation){}; tables and plots in {}",
             self.name,
             todo.len(),
             crate::progress::clock(start.elapsed().as_secs_f64()),
+            if failed > 0 {
+                format!(", {failed} failed (they run again on the next `runner run`)")
+            } else {
+                String::new()
+            },
             self.out.display()
         );
-        Ok(ExitCode::SUCCESS)
+        Ok(if failed > 0 {
+            ExitCode::from(RUNS_FAILED)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }
+
+/// The exit code of a `runner run` in which at least one run failed (1 is any other error).
+pub const RUNS_FAILED: u8 = 2;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Plan::new(args)?;
     if args.dry_run {
-        crate::io::emit(&plan.listing());
+        crate::io::emit(&plan.listing())?;
         return Ok(ExitCode::SUCCESS);
     }
     plan.execute()
@@ -295,12 +346,7 @@ fn outcome_line(r: &RunResult, reports: &[Report]) -> String {
             last.summary.auc,
             reports[0].summary.auc
         ),
-        None => format!(
-            "{} after {} epochs: {}",
-            r.status,
-            r.epochs,
-            r.reason.as_deref().unwrap_or("")
-        ),
+        None => format!("{}: {}", r.status, r.reason.as_deref().unwrap_or("")),
     }
 }
 

@@ -54,9 +54,11 @@ pub struct Report {
     pub runs: Vec<RunEntry>,
 }
 
-/// Reads every `*/result.json` (and `alignment.json`, and the analysis' files) under `dir`.
+/// Reads every `*/result.json` (and `alignment.json`, and the analysis' files) under `dir`. A
+/// folder whose files do not load is skipped with a warning on stderr (the rest still
+/// report); a run found twice (a copied folder) counts once.
 pub fn build(dir: &Path) -> anyhow::Result<Report> {
-    let mut runs = Vec::new();
+    let mut runs: Vec<RunEntry> = Vec::new();
     let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     let mut paths: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -64,31 +66,49 @@ pub fn build(dir: &Path) -> anyhow::Result<Report> {
         .collect();
     paths.sort();
     for path in paths {
-        let read = |name: &str| {
-            std::fs::read_to_string(path.join(name))
-                .with_context(|| format!("reading {}", path.join(name).display()))
-        };
-        let result: RunResult = serde_json::from_str(&read("result.json")?)
-            .with_context(|| format!("{}/result.json", path.display()))?;
-        let config: RunConfig = serde_json::from_value(result.config.clone())
-            .with_context(|| format!("{}/result.json: config", path.display()))?;
-        let layers = if result.status == RunStatus::Done {
-            serde_json::from_str(&read("alignment.json")?)
-                .with_context(|| format!("{}/alignment.json", path.display()))?
-        } else {
-            vec![]
-        };
-        runs.push(RunEntry {
-            config,
-            result,
-            layers,
-            analysis: analysis::Results::read(&path)?,
-        });
+        match read_run(&path) {
+            Ok(entry) => {
+                if let Some(first) = runs.iter().find(|r| r.result.run_id == entry.result.run_id) {
+                    eprintln!(
+                        "warning: {} holds run {} again (a copy?); it is counted once",
+                        path.display(),
+                        first.result.run_id
+                    );
+                } else {
+                    runs.push(entry);
+                }
+            }
+            Err(e) => eprintln!("warning: skipping {}: {e:#}", path.display()),
+        }
     }
     let experiment = runs
         .first()
         .map_or_else(|| "empty".to_string(), |r| r.config.name.clone());
     Ok(Report { experiment, runs })
+}
+
+/// One run folder.
+fn read_run(path: &Path) -> anyhow::Result<RunEntry> {
+    let read = |name: &str| {
+        std::fs::read_to_string(path.join(name))
+            .with_context(|| format!("reading {}", path.join(name).display()))
+    };
+    let result: RunResult = serde_json::from_str(&read("result.json")?)
+        .with_context(|| format!("{}/result.json", path.display()))?;
+    let config: RunConfig = serde_json::from_value(result.config.clone())
+        .with_context(|| format!("{}/result.json: config", path.display()))?;
+    let layers = if result.status == RunStatus::Done {
+        serde_json::from_str(&read("alignment.json")?)
+            .with_context(|| format!("{}/alignment.json", path.display()))?
+    } else {
+        vec![]
+    };
+    Ok(RunEntry {
+        config,
+        result,
+        layers,
+        analysis: analysis::Results::read(path)?,
+    })
 }
 
 /// One row of `summary.csv`.
