@@ -29,17 +29,17 @@ sweep-depth-he out="runs/sweep-depth" *flags="":
 sweep-depth-fixed out="runs/sweep-depth-fixed" *flags="":
     cargo run --release -p runner -- run experiments/sweep-depth-fixed.toml --out {{out}} {{flags}}
 
-# The architecture sweep (MLPs, linear MLPs, CNNs, CNNs with dense layers x optimizers x label modes x seeds; flex for its convolutions).
+# The architecture sweep (MLPs, linear MLPs, CNNs, CNNs with dense layers x optimizers x label modes x seeds).
 sweep-arch out="runs/sweep-arch" *flags="":
-    cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} --backend flex {{flags}}
+    cargo run --release -p runner -- run experiments/sweep-arch.toml --out {{out}} {{flags}}
 
 # The architecture sweep with a fixed budget (100 epochs, no stop rule).
 sweep-arch-fixed out="runs/sweep-arch-fixed" *flags="":
-    cargo run --release -p runner -- run experiments/sweep-arch-fixed.toml --out {{out}} --backend flex {{flags}}
+    cargo run --release -p runner -- run experiments/sweep-arch-fixed.toml --out {{out}} {{flags}}
 
-# Alignment of every layer of a deep MLP and a deep CNN (flex for its convolutions).
+# Alignment of every layer of a deep MLP, a deep CNN and the CNN with dense layers.
 layers out="runs/layers" *flags="":
-    cargo run --release -p runner -- run experiments/layers.toml --out {{out}} --backend flex {{flags}}
+    cargo run --release -p runner -- run experiments/layers.toml --out {{out}} {{flags}}
 
 # Rebuild summary.csv, table.md and the plots of a results folder (format: md, csv or latex).
 report dir format="md":
@@ -57,9 +57,9 @@ transfer out="runs/transfer" *flags="":
 transfer-mnist out="runs/transfer-mnist" *flags="":
     cargo run --release -p runner -- run experiments/transfer-mnist.toml --out {{out}} {{flags}}
 
-# deep-cnn: a VGG-style CNN on all 10 classes, probed layer by layer (flex backend: its convs are ~30x faster).
+# deep-cnn: a VGG-style CNN on all 10 classes, probed layer by layer.
 deep-cnn out="runs/deep-cnn" *flags="":
-    cargo run --release -p runner -- run experiments/deep-cnn.toml --out {{out}} --backend flex {{flags}}
+    cargo run --release -p runner -- run experiments/deep-cnn.toml --out {{out}} {{flags}}
 
 # Fetch MNIST, Fashion-MNIST and digits into DIR (npm + apt-get download, checked SHA-256).
 fetch-data dir="data":

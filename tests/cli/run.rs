@@ -74,7 +74,8 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["seed"], 3);
-    assert_eq!(config["backend"], "cpu (ndarray)");
+    // No --backend: the fastest CPU backend, recorded (issue 14).
+    assert_eq!(config["backend"], "flex (cpu)");
     assert_eq!(config["versions"]["burn"], "0.22.1");
     assert_eq!(config["config"]["model"]["depth"], 2);
     // No `init` in the file: PyTorch's default, recorded in full.

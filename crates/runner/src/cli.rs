@@ -33,7 +33,7 @@ pub struct RunArgs {
     /// Data folder (see scripts/fetch-data.sh) [default: data/, else the embedded MNIST subset].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Compute backend [default: cpu when compiled in].
+    /// Compute backend [default: flex, the fastest CPU backend, when compiled in].
     #[arg(long)]
     pub backend: Option<crate::backend::Backend>,
     /// Training runs in parallel [default: the number of cores].
