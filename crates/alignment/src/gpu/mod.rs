@@ -18,6 +18,8 @@
 //! burn tensor operations (concatenation, scaling, `matmul`) and is what the kernel is tested
 //! against, beside the f64 CPU path.
 
+// `#[cube(launch)]` generates public launch modules and structs that cannot carry docs.
+#[allow(missing_docs)]
 pub mod kernel;
 #[cfg(test)]
 mod tests;
