@@ -306,7 +306,7 @@ fn a_run_killed_midway_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_
     let read = |p: &std::path::Path, f: &str| std::fs::read_to_string(p.join(f)).unwrap();
     let result: Value = serde_json::from_str(&read(&killed, "result.json")).unwrap();
     let resumed = result["resumed_from"].as_u64().unwrap() as usize;
-    assert!(resumed >= 5 && resumed < 8, "resumed after epoch {resumed}");
+    assert!((5..8).contains(&resumed), "resumed after epoch {resumed}");
     assert_eq!(
         read(&killed, "metrics.csv"),
         read(&whole_dir, "metrics.csv"),

@@ -24,11 +24,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };
+    // A full disk leaves neither a torn file nor a stray temporary one.
     write()
-        .map_err(|e| {
-            // A full disk leaves neither a torn file nor a stray temporary one.
+        .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
-            e
         })
         .with_context(|| format!("writing {}", path.display()))
 }
