@@ -100,6 +100,10 @@ fmt:
 bench-align:
     cargo bench -p repalign-alignment --bench align
 
+# Convolutions on flex beside PyTorch (dev-only: needs a Python with torch, PYTHON=... or .venv).
+bench-conv:
+    bash scripts/conv-bench.sh
+
 # The Gram on the GPU: kernel vs burn's matmul vs the f64 CPU path (GRAM_BENCH_SIZES=10000x128,... to pick sizes).
 bench-gpu:
     cargo bench -p repalign-alignment --features wgpu --bench gram_gpu

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Convolutions: ours (burn's flex backend, the default) beside PyTorch's, measured in one
+# invocation on this machine, with ratios. Dev-only: PyTorch comes from the Python registry
+# (python3 -m venv .venv && .venv/bin/pip install torch numpy), never from the build or CI.
+#
+#   bash scripts/conv-bench.sh            # PYTHON=path/to/python to use another interpreter
+#
+# 1. cargo bench -p repalign-train --bench conv: the layers of deep-cnn and EfficientNet-style
+#    blocks at batch 64, forward alone and forward + backward;
+# 2. the deep-cnn experiment's 6-block model alone (seed 0, --jobs 1) as one `runner run`
+#    process: training (8 epochs on 3000 embedded MNIST images) plus the measure and probes;
+# 3. scripts/conv-bench.py: the same layers and the same training loop in PyTorch (2 threads);
+# then a table: our time, PyTorch's, and PyTorch's / ours (>= 1: we are as fast or faster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+"$PY" -c "import torch" 2>/dev/null || {
+  echo "conv-bench: $PY has no torch (python3 -m venv .venv && .venv/bin/pip install torch numpy)" >&2
+  exit 1
+}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+cargo build --release -p runner -q
+cargo bench -q -p repalign-train --bench conv > "$T/ours.jsonl"
+
+# The deep model of experiments/deep-cnn.toml, alone.
+"$PY" - experiments/deep-cnn.toml > "$T/deep-cnn.toml" <<'PY'
+import sys, tomllib
+text = open(sys.argv[1]).read()
+models = tomllib.loads(text)["sweep"]["model"]
+deep = max(models, key=lambda m: m["depth"])
+def v(x):
+    if isinstance(x, bool): return str(x).lower()
+    if isinstance(x, str): return f'"{x}"'
+    if isinstance(x, list): return "[" + ", ".join(v(e) for e in x) + "]"
+    return str(x)
+print(text[: text.index("[sweep]")] + "[sweep]\nmodel = [{ " + ", ".join(f"{k} = {v(x)}" for k, x in deep.items()) + " }]\nseed = [0]")
+PY
+start=$(date +%s.%N)
+./target/release/runner run "$T/deep-cnn.toml" --out "$T/runs" --jobs 1 > "$T/run.log" 2>&1 \
+  || { cat "$T/run.log" >&2; exit 1; }
+end=$(date +%s.%N)
+echo "{\"name\": \"deep-cnn training\", \"seconds\": $(echo "$end - $start" | bc)}" >> "$T/ours.jsonl"
+
+"$PY" scripts/conv-bench.py > "$T/torch.jsonl"
+
+"$PY" - "$T/ours.jsonl" "$T/torch.jsonl" <<'PY'
+import json, sys
+ours = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
+torch = {r["name"]: r for r in map(json.loads, open(sys.argv[2]))}
+print("| workload | ours | PyTorch (2 threads) | PyTorch / ours |")
+print("|---|---|---|---|")
+for name, o in ours.items():
+    t = torch[name]
+    if "seconds" in o:
+        print(f"| {name} (ours: one runner process with the measure; PyTorch: training loop) "
+              f"| {o['seconds']:.1f} s | {t['seconds']:.1f} s | {t['seconds'] / o['seconds']:.2f} |")
+        continue
+    for key, what in (("forward_ms", "forward"), ("train_ms", "forward + backward")):
+        print(f"| {name}, {what} | {o[key]:.2f} ms | {t[key]:.2f} ms | {t[key] / o[key]:.2f} |")
+PY
