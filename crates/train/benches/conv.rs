@@ -18,68 +18,45 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::MaxPool2dConfig;
 use burn::tensor::{Device, Distribution, Tensor};
 
-/// One benchmarked layer: `[batch, c_in, h, w]` in.
-struct Case {
-    name: &'static str,
-    input: [usize; 4],
-    layer: Layer,
-}
-
+/// One benchmarked layer, on input `[batch, c_in, h, w]`.
+#[derive(Clone, Copy)]
 enum Layer {
     /// `c_out`, kernel size, groups (padding keeps the size).
-    Conv {
-        out: usize,
-        kernel: usize,
-        groups: usize,
-    },
+    Conv(usize, usize, usize),
     /// 2 x 2 max-pool, stride 2.
     MaxPool,
 }
 
-fn cases() -> Vec<Case> {
-    let conv = |out, kernel, groups| Layer::Conv {
-        out,
-        kernel,
-        groups,
-    };
-    vec![
-        Case {
-            name: "conv3x3 1->16 28x28",
-            input: [64, 1, 28, 28],
-            layer: conv(16, 3, 1),
-        },
-        Case {
-            name: "conv3x3 16->16 28x28",
-            input: [64, 16, 28, 28],
-            layer: conv(16, 3, 1),
-        },
-        Case {
-            name: "conv3x3 32->32 14x14",
-            input: [64, 32, 14, 14],
-            layer: conv(32, 3, 1),
-        },
-        Case {
-            name: "conv3x3 64->64 7x7",
-            input: [64, 64, 7, 7],
-            layer: conv(64, 3, 1),
-        },
-        Case {
-            name: "depthwise3x3 96 28x28",
-            input: [64, 96, 28, 28],
-            layer: conv(96, 3, 96),
-        },
-        Case {
-            name: "conv1x1 96->24 28x28",
-            input: [64, 96, 28, 28],
-            layer: conv(24, 1, 1),
-        },
-        Case {
-            name: "maxpool2x2 16 28x28",
-            input: [64, 16, 28, 28],
-            layer: Layer::MaxPool,
-        },
-    ]
-}
+/// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool.
+const CASES: [(&str, [usize; 4], Layer); 7] = [
+    (
+        "conv3x3 1->16 28x28",
+        [64, 1, 28, 28],
+        Layer::Conv(16, 3, 1),
+    ),
+    (
+        "conv3x3 16->16 28x28",
+        [64, 16, 28, 28],
+        Layer::Conv(16, 3, 1),
+    ),
+    (
+        "conv3x3 32->32 14x14",
+        [64, 32, 14, 14],
+        Layer::Conv(32, 3, 1),
+    ),
+    ("conv3x3 64->64 7x7", [64, 64, 7, 7], Layer::Conv(64, 3, 1)),
+    (
+        "depthwise3x3 96 28x28",
+        [64, 96, 28, 28],
+        Layer::Conv(96, 3, 96),
+    ),
+    (
+        "conv1x1 96->24 28x28",
+        [64, 96, 28, 28],
+        Layer::Conv(24, 1, 1),
+    ),
+    ("maxpool2x2 16 28x28", [64, 16, 28, 28], Layer::MaxPool),
+];
 
 /// Median milliseconds of `f` over repetitions (3 warm-ups, then at least 5 and until 1 s).
 fn time(mut f: impl FnMut()) -> f64 {
@@ -105,46 +82,45 @@ fn conv(c_in: usize, out: usize, kernel: usize, groups: usize, device: &Device) 
         .init(device)
 }
 
+/// Forward alone, on plain tensors (inference).
+fn forward_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
+    time(|| {
+        let _ = forward(x.clone()).into_data();
+    })
+}
+
+/// Forward + backward through autodiff, the input's gradient read back (the layer's own
+/// parameters, when it has any and they are tracked, get theirs too).
+fn train_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
+    let xa = x.clone().autodiff().require_grad();
+    time(|| {
+        let grads = forward(xa.clone()).sum().backward();
+        let _ = xa.grad(&grads).map(|g| g.into_data());
+    })
+}
+
 fn main() {
-    let plain = Device::flex();
-    plain.seed(0);
-    for case in cases() {
-        let [_, c_in, _, _] = case.input;
-        let x = Tensor::<4>::random(case.input, Distribution::Normal(0.0, 1.0), &plain);
-        let (forward_ms, train_ms) = match case.layer {
-            Layer::Conv {
-                out,
-                kernel,
-                groups,
-            } => {
-                let layer = conv(c_in, out, kernel, groups, &plain);
-                let forward = time(|| {
-                    let _ = layer.forward(x.clone()).into_data();
-                });
-                let layer = layer.train();
-                let xa = x.clone().autodiff().require_grad();
-                let train = time(|| {
-                    let grads = layer.forward(xa.clone()).sum().backward();
-                    let _ = xa.grad(&grads).map(|g| g.into_data());
-                });
-                (forward, train)
+    let device = Device::flex();
+    device.seed(0);
+    for (name, input, layer) in CASES {
+        let x = Tensor::<4>::random(input, Distribution::Normal(0.0, 1.0), &device);
+        let (forward_ms, train_ms) = match layer {
+            Layer::Conv(out, kernel, groups) => {
+                let conv = conv(input[1], out, kernel, groups, &device);
+                let inference = forward_ms(&x, |x| conv.forward(x));
+                let conv = conv.train();
+                (inference, train_ms(&x, |x| conv.forward(x)))
             }
             Layer::MaxPool => {
                 let pool = MaxPool2dConfig::new([2, 2]).init();
-                let forward = time(|| {
-                    let _ = pool.forward(x.clone()).into_data();
-                });
-                let xa = x.clone().autodiff().require_grad();
-                let train = time(|| {
-                    let grads = pool.forward(xa.clone()).sum().backward();
-                    let _ = xa.grad(&grads).map(|g| g.into_data());
-                });
-                (forward, train)
+                (
+                    forward_ms(&x, |x| pool.forward(x)),
+                    train_ms(&x, |x| pool.forward(x)),
+                )
             }
         };
         println!(
-            "{{\"name\": \"{}\", \"forward_ms\": {forward_ms:.3}, \"train_ms\": {train_ms:.3}}}",
-            case.name
+            "{{\"name\": \"{name}\", \"forward_ms\": {forward_ms:.3}, \"train_ms\": {train_ms:.3}}}"
         );
     }
 }
