@@ -27,36 +27,27 @@ enum Layer {
     MaxPool,
 }
 
-/// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool.
-const CASES: [(&str, [usize; 4], Layer); 7] = [
-    (
-        "conv3x3 1->16 28x28",
-        [64, 1, 28, 28],
-        Layer::Conv(16, 3, 1),
-    ),
-    (
-        "conv3x3 16->16 28x28",
-        [64, 16, 28, 28],
-        Layer::Conv(16, 3, 1),
-    ),
-    (
-        "conv3x3 32->32 14x14",
-        [64, 32, 14, 14],
-        Layer::Conv(32, 3, 1),
-    ),
-    ("conv3x3 64->64 7x7", [64, 64, 7, 7], Layer::Conv(64, 3, 1)),
-    (
-        "depthwise3x3 96 28x28",
-        [64, 96, 28, 28],
-        Layer::Conv(96, 3, 96),
-    ),
-    (
-        "conv1x1 96->24 28x28",
-        [64, 96, 28, 28],
-        Layer::Conv(24, 1, 1),
-    ),
-    ("maxpool2x2 16 28x28", [64, 16, 28, 28], Layer::MaxPool),
+/// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool:
+/// input `[batch, c_in, h, w]` and layer.
+const CASES: [([usize; 4], Layer); 7] = [
+    ([64, 1, 28, 28], Layer::Conv(16, 3, 1)),
+    ([64, 16, 28, 28], Layer::Conv(16, 3, 1)),
+    ([64, 32, 14, 14], Layer::Conv(32, 3, 1)),
+    ([64, 64, 7, 7], Layer::Conv(64, 3, 1)),
+    ([64, 96, 28, 28], Layer::Conv(96, 3, 96)),
+    ([64, 96, 28, 28], Layer::Conv(24, 1, 1)),
+    ([64, 16, 28, 28], Layer::MaxPool),
 ];
+
+/// The case's name, as `scripts/conv-bench.py` spells it: `conv3x3 16->16 28x28`,
+/// `depthwise3x3 96 28x28`, `maxpool2x2 16 28x28`.
+fn name([_, c, h, w]: [usize; 4], layer: Layer) -> String {
+    match layer {
+        Layer::Conv(out, k, groups) if groups > 1 => format!("depthwise{k}x{k} {out} {h}x{w}"),
+        Layer::Conv(out, k, _) => format!("conv{k}x{k} {c}->{out} {h}x{w}"),
+        Layer::MaxPool => format!("maxpool2x2 {c} {h}x{w}"),
+    }
+}
 
 /// Median milliseconds of `f` over repetitions (3 warm-ups, then at least 5 and until 1 s).
 fn time(mut f: impl FnMut()) -> f64 {
@@ -102,7 +93,8 @@ fn train_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
 fn main() {
     let device = Device::flex();
     device.seed(0);
-    for (name, input, layer) in CASES {
+    for (input, layer) in CASES {
+        let name = name(input, layer);
         let x = Tensor::<4>::random(input, Distribution::Normal(0.0, 1.0), &device);
         let (forward_ms, train_ms) = match layer {
             Layer::Conv(out, kernel, groups) => {
