@@ -14,6 +14,8 @@ pub enum Activation {
     Tanh,
     /// No nonlinearity: a deep linear network.
     Identity,
+    /// `min(max(0, x), 6)`, as in mobile networks (EfficientNet-Lite).
+    Relu6,
 }
 
 impl Activation {
@@ -23,6 +25,7 @@ impl Activation {
             Activation::Relu => activation::relu(x),
             Activation::Tanh => activation::tanh(x),
             Activation::Identity => x,
+            Activation::Relu6 => x.clamp(0.0, 6.0),
         }
     }
 
@@ -30,7 +33,7 @@ impl Activation {
     /// for tanh, 1 for identity. He-uniform initialisation scales by it.
     pub fn gain(&self) -> f64 {
         match self {
-            Activation::Relu => std::f64::consts::SQRT_2,
+            Activation::Relu | Activation::Relu6 => std::f64::consts::SQRT_2,
             Activation::Tanh => 5.0 / 3.0,
             Activation::Identity => 1.0,
         }
@@ -42,6 +45,7 @@ impl Activation {
             Activation::Relu => "relu",
             Activation::Tanh => "tanh",
             Activation::Identity => "identity",
+            Activation::Relu6 => "relu6",
         }
     }
 }

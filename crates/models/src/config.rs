@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{CnnConfig, MlpConfig};
+use std::path::PathBuf;
+
+use crate::{CnnConfig, EfficientNetConfig, MlpConfig};
 
 /// A config that cannot be built.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -47,6 +49,22 @@ pub enum ModelError {
         w: usize,
         /// The block (counted from 1) whose pooling leaves no pixel.
         block: usize,
+    },
+    /// EfficientNet weights that cannot be loaded.
+    #[error("model.weights = {file}: {reason}")]
+    Weights {
+        /// The checkpoint named.
+        file: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// An EfficientNet resolution too small for its five stride-2 stages.
+    #[error(
+        "model.resolution = {resolution}: EfficientNet needs at least 32 pixels (ImageNet's is 224)"
+    )]
+    Resolution {
+        /// The resolution asked for.
+        resolution: usize,
     },
 }
 
@@ -92,7 +110,7 @@ impl Width {
     }
 }
 
-/// Which model, and its settings (`kind = "mlp"` or `kind = "cnn"` in a file).
+/// Which model, and its settings (`kind = "mlp"`, `"cnn"` or `"efficientnet-lite0"` in a file).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ModelConfig {
@@ -100,25 +118,32 @@ pub enum ModelConfig {
     Mlp(MlpConfig),
     /// A convolutional network (`kind = "cnn"`).
     Cnn(CnnConfig),
+    /// EfficientNet-Lite0, pretrained or at random (`kind = "efficientnet-lite0"`).
+    #[serde(rename = "efficientnet-lite0")]
+    EfficientNet(EfficientNetConfig),
 }
 
 impl ModelConfig {
-    /// `"mlp"` or `"cnn"`, as in the `kind` key.
+    /// `"mlp"`, `"cnn"` or `"efficientnet-lite0"`, as in the `kind` key.
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Mlp(_) => "mlp",
             ModelConfig::Cnn(_) => "cnn",
+            ModelConfig::EfficientNet(_) => "efficientnet-lite0",
         }
     }
-    /// Hidden layers of an MLP, or conv blocks of a CNN (dense layers not counted).
+    /// Hidden layers of an MLP, conv blocks of a CNN (dense layers not counted), MBConv blocks
+    /// of an EfficientNet.
     pub fn depth(&self) -> usize {
         match self {
             ModelConfig::Mlp(c) => c.depth,
             ModelConfig::Cnn(c) => c.depth,
+            ModelConfig::EfficientNet(_) => crate::EfficientNetArch::lite0().blocks(),
         }
     }
     /// A short text for the widths: `128`, `64-32-16`, or for a CNN with dense layers the
-    /// channels then `_fc` and the dense widths, e.g. `32_fc120-84`.
+    /// channels then `_fc` and the dense widths, e.g. `32_fc120-84`; for an EfficientNet its
+    /// weights and resolution, `pretrained@96`.
     pub fn width_label(&self) -> String {
         match self {
             ModelConfig::Mlp(c) => c.width.label(),
@@ -128,6 +153,7 @@ impl ModelConfig {
                 c.channels.label(),
                 Width::PerLayer(c.dense.clone()).label()
             ),
+            ModelConfig::EfficientNet(c) => format!("{}@{}", c.weights.label(), c.resolution),
         }
     }
     /// The initialisation the model is built with.
@@ -135,6 +161,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.init,
             ModelConfig::Cnn(c) => c.init,
+            ModelConfig::EfficientNet(_) => crate::Init::default(),
         }
     }
     /// The activation after every hidden layer.
@@ -142,6 +169,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.activation,
             ModelConfig::Cnn(c) => c.activation,
+            ModelConfig::EfficientNet(_) => crate::Activation::Relu6,
         }
     }
 }

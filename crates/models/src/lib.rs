@@ -8,17 +8,23 @@
 //!   `conv1`, `conv2`, ... (flattened per sample), their global-average-pooled views
 //!   `conv1_gap`, ..., and dense layers `fc1`, `fc2`, ...
 //!
+//! - [`ImageNet`]: EfficientNet-Lite0 ([`EfficientNet`]) on images resized to its resolution,
+//!   pretrained (loaded from a PyTorch checkpoint) or at random. Layers `stem`, `block0` ...
+//!   `block15`, `head` (each with its `_gap` view) and `pooled`.
+//!
 //! Parameters are drawn as [`Init`] says: PyTorch's default unless a config asks for He
 //! uniform, per layer kind.
 //!
-//! Both take flat inputs `[batch, c * h * w]` (the CNN reshapes them), and configs are serde
-//! structs that live in the experiment files. Models never read files.
+//! All take flat inputs `[batch, c * h * w]` (the convolutional ones reshape them), and configs
+//! are serde structs that live in the experiment files. The one file a model reads is a
+//! pretrained network's checkpoint, named in its config.
 
 #![warn(missing_docs)]
 
 mod activation;
 mod cnn;
 mod config;
+mod efficientnet;
 mod init;
 mod layers;
 mod mlp;
@@ -28,6 +34,9 @@ mod size;
 pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use config::{ModelConfig, ModelError, Width};
+pub use efficientnet::{
+    EfficientNet, EfficientNetArch, EfficientNetConfig, Features, ImageNet, MbConv, Stage, Weights,
+};
 pub use init::{BiasInit, Init, WeightInit};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Forward, Model};

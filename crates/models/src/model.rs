@@ -3,15 +3,19 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use crate::{Cnn, Mlp, ModelConfig, ModelError};
+use crate::{Cnn, ImageNet, Mlp, ModelConfig, ModelError};
 
-/// An MLP or a CNN.
+/// An MLP, a CNN or an EfficientNet.
+// One model per run, moved a handful of times: the EfficientNet variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Model {
     /// A multi-layer perceptron.
     Mlp(Mlp),
     /// A convolutional network.
     Cnn(Cnn),
+    /// EfficientNet-Lite0 on resized images.
+    EfficientNet(ImageNet),
 }
 
 /// The output of a forward pass.
@@ -35,6 +39,7 @@ impl ModelConfig {
         Ok(match self {
             ModelConfig::Mlp(c) => Model::Mlp(c.init(shape.iter().product(), outputs, device)?),
             ModelConfig::Cnn(c) => Model::Cnn(c.init(shape, outputs, device)?),
+            ModelConfig::EfficientNet(c) => Model::EfficientNet(c.init(shape, outputs, device)?),
         })
     }
 }
@@ -46,6 +51,7 @@ impl Model {
         let (logits, hidden) = match self {
             Model::Mlp(m) => m.forward(x),
             Model::Cnn(m) => m.forward(x),
+            Model::EfficientNet(m) => m.forward(x),
         };
         Forward { logits, hidden }
     }
@@ -58,6 +64,7 @@ impl Model {
         match self {
             Model::Mlp(m) => m.forward(x).0,
             Model::Cnn(m) => m.logits(x),
+            Model::EfficientNet(m) => m.logits(x),
         }
     }
 
@@ -66,6 +73,7 @@ impl Model {
         match self {
             Model::Mlp(m) => m.layer_names(),
             Model::Cnn(m) => m.layer_names(),
+            Model::EfficientNet(m) => m.layer_names(),
         }
     }
 }
