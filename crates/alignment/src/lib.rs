@@ -21,6 +21,7 @@ mod error;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 mod grid;
+mod probe;
 mod report;
 mod spectrum;
 mod speed;
@@ -32,6 +33,7 @@ mod tests;
 pub use accumulate::{Accumulator, Options, measure, phi_rows};
 pub use error::AlignError;
 pub use grid::Grid;
+pub use probe::{Probe, halves, ridge_probe};
 pub use report::{CurveReport, Report, SpectrumReport, SummaryReport};
 pub use spectrum::{Curve, Spectrum, Summary};
 pub use speed::{logistic_descent, squared_descent};
