@@ -242,6 +242,15 @@ impl RunConfig {
                 .map_err(|e| anyhow!(e))?;
         }
         self.optimizer.validate().context("optimizer")?;
+        if let ModelConfig::EfficientNet(e) = &self.model
+            && let repalign_models::Weights::File(f) = &e.weights
+            && !f.is_file()
+        {
+            bail!(
+                "model.weights = {}: no such file (scripts/fetch-data.sh data fetches EfficientNet-Lite0's weights; weights = \"random\" needs none)",
+                f.display()
+            );
+        }
         if let Some(analysis) = &self.analysis {
             analysis.validate(self).context("analysis")?;
         }
@@ -763,10 +772,17 @@ seed = [0, 1]
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `hidden_bias`?"), "{err}");
-        let err = parse(&DEMO.replace("epochs = 100", "epochs = 0"))
+        let err = parse(&DEMO.replace("batch_size = 64", "batch_size = 0"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("train.epochs"), "{err}");
+        assert!(err.contains("train.batch_size"), "{err}");
+        // No training at all is a choice: a pretrained network, or the control at its init.
+        assert_eq!(
+            parse(&DEMO.replace("epochs = 100", "epochs = 0")).unwrap()[0]
+                .train
+                .epochs,
+            0
+        );
         let err = format!(
             "{:#}",
             parse(&DEMO.replace("lr = 1e-3", "lr = -1.0")).unwrap_err()

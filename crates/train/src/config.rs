@@ -56,7 +56,8 @@ fn batch_64() -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Most epochs.
+    /// Most epochs (0: no training; the network is measured as built, a pretrained network or
+    /// the control at initialisation).
     pub epochs: usize,
     /// Minibatch size (the last batch of an epoch may be smaller).
     #[serde(default = "batch_64")]
@@ -86,9 +87,6 @@ impl TrainConfig {
 
     /// Checks every value no type rules out, naming the field.
     pub fn validate(&self) -> Result<(), String> {
-        if self.epochs == 0 {
-            return Err("train.epochs must be at least 1".into());
-        }
         if self.batch_size == 0 {
             return Err("train.batch_size must be at least 1".into());
         }
