@@ -21,6 +21,36 @@ pub enum Command {
     Run(RunArgs),
     /// Rebuild summary.csv, the tables and the plots from the runs in a results folder.
     Report(ReportArgs),
+    /// Classify images with a pretrained network (checks that its weights loaded right).
+    Predict(PredictArgs),
+}
+
+/// Pretrained networks `runner predict` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PretrainedModel {
+    /// EfficientNet-Lite0, ImageNet's 1000 classes (weights: scripts/fetch-data.sh).
+    #[value(name = "efficientnet-lite0")]
+    EfficientNetLite0,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// The network.
+    #[arg(long, default_value = "efficientnet-lite0")]
+    pub model: PretrainedModel,
+    /// Its weights, e.g. data/efficientnet-lite0/efficientnet-lite0-57934424.pth.
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Print one JSON list: `{"image", "top5", "logits"}` per image.
+    #[arg(long)]
+    pub json: bool,
+    /// Compute backend [default: flex, when compiled in].
+    #[arg(long)]
+    pub backend: Option<crate::backend::Backend>,
+    /// PNG or JPEG files; 224 x 224 images are used as they are, others centre-cropped and
+    /// resized.
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
