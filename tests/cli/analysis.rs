@@ -170,3 +170,71 @@ fn analyses_that_do_not_fit_the_data_are_refused_before_training() {
         "{err}"
     );
 }
+
+/// Issue 11: a pretrained architecture (here at random init: no weights file in CI), not trained
+/// (`epochs = 0`), probed block by block on class pairs and the 10-class task, with a linear
+/// probe beside each alignment; `runner report` writes a tidy `probes.csv` at the top.
+#[test]
+fn efficientnet_probed_untrained_with_a_tidy_probes_file() {
+    let dir = TempDir::new("effnet");
+    let text = BASE
+        .replace("NAME", "effnet")
+        .replace("classes = [0, 1]", "classes = \"all\"")
+        .replace("train_per_class = 30", "train_per_class = 3")
+        .replace(
+            "kind = \"mlp\"\ndepth = 2\nwidth = 8",
+            "kind = \"efficientnet-lite0\"\nweights = \"random\"\nresolution = 32",
+        )
+        .replace("epochs = 3", "epochs = 0")
+        + "[analysis]\nkind = \"probes\"\npairs = [[0, 1]]\nall_classes = true\nper_class = 4\n";
+    let table = run_file(&dir, &text);
+    assert!(
+        table.contains("held-out accuracy of a linear probe")
+            && table.contains("| 0-1 | all | mean over pairs |"),
+        "{table}"
+    );
+    let metrics = std::fs::read_to_string(run_folder(&dir).join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 1, "no epochs trained: {metrics}");
+    let probes = std::fs::read_to_string(dir.path("res/probes.csv")).unwrap();
+    let mut lines = probes.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "run_id,experiment,dataset,model,weights,width,seed,pair,layer,layer_index,n,p,auc,auc_null,k90,top1,probe_acc"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // input, stem, block0..block15 and head (each with its _gap view), pooled: 38 layers.
+    assert_eq!(rows.len(), 2 * 38, "{probes}");
+    for r in &rows {
+        assert_eq!(
+            (r[3], r[4], r[5]),
+            ("efficientnet-lite0", "random", "random@32")
+        );
+        let n: usize = r[10].parse().unwrap();
+        assert_eq!(n, if r[7] == "all" { 40 } else { 8 }, "{r:?}");
+        let acc: f64 = r[16].parse().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{r:?}");
+    }
+    let layers: Vec<&str> = rows.iter().take(38).map(|r| r[8]).collect();
+    assert_eq!(layers[..4], ["input", "stem", "stem_gap", "block0"]);
+    assert_eq!(layers[35..], ["head", "head_gap", "pooled"]);
+    // The input row is the 784 raw pixels (and the bias column); the network sees them resized.
+    assert_eq!(rows[38][11], "785");
+}
+
+#[test]
+fn a_missing_weights_file_is_named_before_anything_runs() {
+    let dir = TempDir::new("noweights");
+    let text = BASE.replace("NAME", "noweights").replace(
+        "kind = \"mlp\"\ndepth = 2\nwidth = 8",
+        "kind = \"efficientnet-lite0\"\nweights = \"nope/lite0.pth\"",
+    );
+    std::fs::write(dir.path("e.toml"), text).unwrap();
+    let out = runner(&dir.0, &["run", "e.toml", "--out", "res"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("model.weights = nope/lite0.pth") && err.contains("fetch-data"),
+        "{err}"
+    );
+    assert!(!dir.path("res").exists(), "nothing ran: {err}");
+}

@@ -102,6 +102,11 @@ pub fn notes(report: &Report) -> Vec<String> {
     n
 }
 
+/// The analyses' tidy files at the top of a results folder.
+pub fn files(report: &Report, dir: &Path) -> anyhow::Result<()> {
+    probes::write_tidy(report, dir)
+}
+
 /// The analyses' plots.
 pub fn plots(report: &Report, dir: &Path) -> anyhow::Result<()> {
     speed::plots(report, dir)?;

@@ -275,6 +275,7 @@ impl Report {
 pub fn write(dir: &Path, report: &Report) -> anyhow::Result<()> {
     write_atomic(&dir.join("summary.csv"), report.summary_csv()?.as_bytes())?;
     write_atomic(&dir.join("table.md"), report.markdown().as_bytes())?;
+    analysis::files(report, dir)?;
     sweep::plots(report, dir)?;
     analysis::plots(report, dir)
 }
