@@ -6,7 +6,8 @@
 #   bash scripts/conv-bench.sh            # PYTHON=path/to/python to use another interpreter
 #
 # 1. cargo bench -p repalign-train --bench conv: the layers of deep-cnn and EfficientNet-style
-#    blocks at batch 64, forward alone and forward + backward;
+#    blocks at batch 64, forward alone and forward + backward; EfficientNet-Lite0's forward
+#    pass in images/s (scripts/efficientnet.py bench is PyTorch's side);
 # 2. the deep-cnn experiment's 6-block model alone (seed 0, --jobs 1) as one `runner run`
 #    process: training (8 epochs on 3000 embedded MNIST images) plus the measure and probes;
 # 3. scripts/conv-bench.py: the same layers and the same training loop in PyTorch (2 threads);
@@ -44,15 +45,25 @@ end=$(date +%s.%N)
 echo "{\"name\": \"deep-cnn training\", \"seconds\": $(echo "$end - $start" | bc)}" >> "$T/ours.jsonl"
 
 "$PY" scripts/conv-bench.py > "$T/torch.jsonl"
+# EfficientNet-Lite0's forward pass (the network of scripts/efficientnet.py, 2 threads).
+for rb in "224 16" "96 64"; do
+  set -- $rb
+  ips=$("$PY" scripts/efficientnet.py bench --resolution "$1" --batch "$2" | sed -E 's/.*: ([0-9.]+) images\/s.*/\1/')
+  echo "{\"name\": \"efficientnet-lite0 forward $1x$1 batch $2\", \"images_per_s\": $ips}" >> "$T/torch.jsonl"
+done
 
 "$PY" - "$T/ours.jsonl" "$T/torch.jsonl" <<'PY'
 import json, sys
 ours = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
 torch = {r["name"]: r for r in map(json.loads, open(sys.argv[2]))}
-print("| workload | ours | PyTorch (2 threads) | PyTorch / ours |")
+print("| workload | ours | PyTorch (2 threads) | speed ratio (>= 1: ours as fast or faster) |")
 print("|---|---|---|---|")
 for name, o in ours.items():
     t = torch[name]
+    if "images_per_s" in o:
+        print(f"| {name} | {o['images_per_s']:.1f} images/s | {t['images_per_s']:.1f} images/s "
+              f"| {o['images_per_s'] / t['images_per_s']:.2f} |")  # throughput: ours / PyTorch's
+        continue
     if "seconds" in o:
         print(f"| {name} (ours: one runner process with the measure; PyTorch: training loop) "
               f"| {o['seconds']:.1f} s | {t['seconds']:.1f} s | {t['seconds'] / o['seconds']:.2f} |")

@@ -2,6 +2,10 @@
 //! deep-cnn experiment and EfficientNet-style networks are made of, at batch 64, forward alone
 //! (inference) and forward + backward (training; gradients of the input and the weights).
 //!
+//! Then EfficientNet-Lite0's forward pass (inference, random weights: the speed is the
+//! weights') at 224 x 224 (batch 16) and 96 x 96 (batch 64, the pretrained experiment's
+//! resolution), as images per second.
+//!
 //! Prints one JSON object per line (`name`, `forward_ms`, `train_ms`: the median over
 //! repetitions) so `scripts/conv-bench.sh` can set them beside PyTorch's numbers for the same
 //! shapes, measured in the same invocation, and print the ratios.
@@ -113,6 +117,17 @@ fn main() {
         };
         println!(
             "{{\"name\": \"{name}\", \"forward_ms\": {forward_ms:.3}, \"train_ms\": {train_ms:.3}}}"
+        );
+    }
+    let net = repalign_models::EfficientNetArch::lite0().init(&device);
+    for (side, batch) in [(224, 16), (96, 64)] {
+        let x = Tensor::<4>::random([batch, 3, side, side], Distribution::Default, &device);
+        let ms = time(|| {
+            let _ = net.features(x.clone(), false).logits.into_data();
+        });
+        println!(
+            "{{\"name\": \"efficientnet-lite0 forward {side}x{side} batch {batch}\", \"images_per_s\": {:.1}}}",
+            batch as f64 * 1e3 / ms
         );
     }
 }
