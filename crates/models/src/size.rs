@@ -22,15 +22,7 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c.sizes(shape.iter().map(|&v| v as u128).product(), outputs),
             ModelConfig::Cnn(c) => c.sizes(shape, outputs),
             ModelConfig::EfficientNet(c) => {
-                let [ch, h, w] = shape;
-                if !(ch == 1 || ch == 3) || h == 0 || w == 0 {
-                    return Err(ModelError::NotAnImage { c: ch, h, w });
-                }
-                if c.resolution < 32 {
-                    return Err(ModelError::Resolution {
-                        resolution: c.resolution,
-                    });
-                }
+                c.check(shape)?;
                 let (parameters, hidden) = crate::ImageNet::widths(
                     &crate::EfficientNetArch::lite0(),
                     c.resolution,
