@@ -27,6 +27,7 @@ CASES = [
     ("depthwise3x3 96 28x28", (64, 96, 28, 28), ("conv", 96, 3, 96)),
     ("conv1x1 96->24 28x28", (64, 96, 28, 28), ("conv", 24, 1, 1)),
     ("maxpool2x2 16 28x28", (64, 16, 28, 28), ("pool",)),
+    ("batchnorm 16 28x28", (64, 16, 28, 28), ("bn",)),
 ]
 
 
@@ -47,6 +48,8 @@ def median_ms(f):
 def layer_of(spec, c_in):
     if spec[0] == "pool":
         return nn.MaxPool2d(2)
+    if spec[0] == "bn":
+        return nn.BatchNorm2d(c_in)
     _, out, k, groups = spec
     return nn.Conv2d(c_in, out, k, padding=k // 2, groups=groups)
 
@@ -88,8 +91,12 @@ def main():
     for name, shape, spec in CASES:
         x = torch.randn(*shape)
         layer = layer_of(spec, shape[1])
+        # Forward alone is inference (batch norm uses its running statistics), forward +
+        # backward is training (batch norm uses the batch's), as on the Rust side.
+        layer.eval()
         with torch.no_grad():
             forward = median_ms(lambda: layer(x))
+        layer.train()
         xg = x.clone().requires_grad_(True)
 
         def step():

@@ -10,10 +10,12 @@
 #    pass in images/s (scripts/efficientnet.py bench is PyTorch's side);
 # 2. the deep-cnn experiment's 6-block model alone (seed 0, --jobs 1) as one `runner run`
 #    process: training (8 epochs on 3000 embedded MNIST images) plus the measure and probes;
+#    then the same with burn's own flex operations (REPALIGN_BURN_OPS=1), the reference;
 # 3. scripts/conv-bench.py: the same layers and the same training loop in PyTorch (2 threads);
 # then a table: our time, PyTorch's, and PyTorch's / ours (>= 1: we are as fast or faster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 PY=${PYTHON:-.venv/bin/python}
 "$PY" -c "import torch" 2>/dev/null || {
   echo "conv-bench: $PY has no torch (python3 -m venv .venv && .venv/bin/pip install torch numpy)" >&2
@@ -38,11 +40,17 @@ def v(x):
     return str(x)
 print(text[: text.index("[sweep]")] + "[sweep]\nmodel = [{ " + ", ".join(f"{k} = {v(x)}" for k, x in deep.items()) + " }]\nseed = [0]")
 PY
-start=$(date +%s.%N)
-./target/release/runner run "$T/deep-cnn.toml" --out "$T/runs" --jobs 1 > "$T/run.log" 2>&1 \
-  || { cat "$T/run.log" >&2; exit 1; }
-end=$(date +%s.%N)
-echo "{\"name\": \"deep-cnn training\", \"seconds\": $(echo "$end - $start" | bc)}" >> "$T/ours.jsonl"
+# Ours (this project's flex kernels, the default), then burn's own flex operations
+# (REPALIGN_BURN_OPS=1) for reference; a fresh output folder each, so nothing resumes.
+for ops in 0 1; do
+  start=$(date +%s.%N)
+  # Run from $T: no data/ folder there, so the embedded subset, as on a fresh clone.
+  (cd "$T" && REPALIGN_BURN_OPS=$ops "$ROOT/target/release/runner" run deep-cnn.toml \
+    --out "runs-$ops" --jobs 1 > run.log 2>&1) || { cat "$T/run.log" >&2; exit 1; }
+  end=$(date +%s.%N)
+  name="deep-cnn training"; [ "$ops" = 1 ] && name="deep-cnn training, burn's own ops"
+  echo "{\"name\": \"$name\", \"seconds\": $(echo "$end - $start" | bc)}" >> "$T/ours.jsonl"
+done
 
 "$PY" scripts/conv-bench.py > "$T/torch.jsonl"
 # EfficientNet-Lite0's forward pass (the network of scripts/efficientnet.py, 2 threads).
@@ -59,7 +67,7 @@ torch = {r["name"]: r for r in map(json.loads, open(sys.argv[2]))}
 print("| workload | ours | PyTorch (2 threads) | speed ratio (>= 1: ours as fast or faster) |")
 print("|---|---|---|---|")
 for name, o in ours.items():
-    t = torch[name]
+    t = torch[name.split(",")[0]] if name.startswith("deep-cnn") else torch[name]
     if "images_per_s" in o:
         print(f"| {name} | {o['images_per_s']:.1f} images/s | {t['images_per_s']:.1f} images/s "
               f"| {o['images_per_s'] / t['images_per_s']:.2f} |")  # throughput: ours / PyTorch's

@@ -76,6 +76,8 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
     assert_eq!(config["seed"], 3);
     // No --backend: the fastest CPU backend, recorded (issue 14).
     assert_eq!(config["backend"], "flex (cpu)");
+    // ... with this project's conv, batch-norm and pooling kernels (REPALIGN_BURN_OPS unset).
+    assert_eq!(config["kernels"], "repalign");
     assert_eq!(config["versions"]["burn"], "0.22.1");
     assert_eq!(config["config"]["model"]["depth"], 2);
     // No `init` in the file: PyTorch's default, recorded in full.
@@ -332,4 +334,53 @@ fn a_run_killed_midway_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_
         assert!((x - y).abs() <= 1e-6, "{la}: {x} vs {y}");
     }
     assert!(!killed.join("checkpoint").exists(), "checkpoints removed");
+}
+
+/// A batch-normalised, pooled CNN trains the same on this project's flex kernels (the default)
+/// as on burn's own operations (`REPALIGN_BURN_OPS=1`), and config.json says which ran.
+#[test]
+fn the_cnn_kernels_train_what_burns_own_ops_train() {
+    let dir = TempDir::new("kernels");
+    let cnn = TINY
+        .replace(
+            "kind = \"mlp\"\ndepth = 2\nwidth = 16",
+            "kind = \"cnn\"\ndepth = 2\nchannels = [4, 6]\npool_every = 1\nbatch_norm = true",
+        )
+        .replace("epochs = 4", "epochs = 3");
+    std::fs::write(dir.path("cnn.toml"), cnn).unwrap();
+    let run = |out: &str, burn_ops: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_runner"));
+        cmd.args(["run", "cnn.toml", "--out", out]).current_dir(&dir.0);
+        if burn_ops {
+            cmd.env("REPALIGN_BURN_OPS", "1");
+        } else {
+            cmd.env_remove("REPALIGN_BURN_OPS");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let run = std::fs::read_dir(dir.path(out))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap();
+        let config: Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
+                .unwrap();
+        let losses: Vec<f64> = std::fs::read_to_string(run.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        (config["kernels"].clone(), losses)
+    };
+    let (ours, a) = run("ours", false);
+    let (burn, b) = run("burn", true);
+    assert_eq!(ours, "repalign");
+    assert_eq!(burn, "burn");
+    assert_eq!(a.len(), 3);
+    for (x, y) in a.iter().zip(&b) {
+        // f32 sums in different orders: agreement to ~1e-5 relative over three epochs.
+        assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "{a:?} vs {b:?}");
+    }
 }

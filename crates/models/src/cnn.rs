@@ -173,13 +173,13 @@ impl ConvBlock {
     /// # Shapes
     /// - `z`: `[batch, c, h, w]`; returns `[batch, c_i, h_i, w_i]`
     fn forward(&self, z: Tensor<4>, activation: Activation) -> Tensor<4> {
-        let mut z = self.conv.forward(z); // [batch, c_i, h, w]
+        let mut z = crate::layers::conv_forward(&self.conv, z); // [batch, c_i, h, w]
         if let Some(norm) = &self.norm {
-            z = norm.forward(z); // [batch, c_i, h, w]
+            z = crate::layers::batch_norm_forward(norm, z); // [batch, c_i, h, w]
         }
         z = activation.apply(z);
         if let Some(pool) = &self.pool {
-            z = pool.forward(z); // [batch, c_i, h / 2, w / 2]
+            z = crate::layers::max_pool_forward(pool, z); // [batch, c_i, h / 2, w / 2]
         }
         z
     }

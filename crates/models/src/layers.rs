@@ -3,8 +3,9 @@
 
 use burn::module::Initializer;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig};
-use burn::tensor::Device;
+use burn::nn::pool::MaxPool2d;
+use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::{Device, Tensor};
 
 /// `Linear` `d_in -> d_out`; `bias`: the bias initialiser, or none for no bias.
 pub(crate) fn dense(
@@ -39,4 +40,103 @@ pub(crate) fn conv(
         .init(device);
     layer.bias = bias.map(|b| b.init_with([c_out], Some(fan_in), Some(fan_out), device));
     layer
+}
+
+/// `layer.forward(x)`; on burn's flex CPU device through this crate's GEMM convolution
+/// (`fastconv`) where it covers the layer (groups 1, dilation 1, symmetric padding).
+pub fn conv_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if crate::fastconv::covers(&x, layer.groups, layer.dilation) {
+        let [_, _, h, w] = x.dims();
+        if let Some(pad) =
+            symmetric_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride)
+        {
+            return crate::fastconv::conv2d(
+                x,
+                layer.weight.val(),
+                layer.bias.as_ref().map(|b| b.val()),
+                layer.stride,
+                pad,
+            );
+        }
+    }
+    layer.forward(x)
+}
+
+/// The padding on each side, per axis, when `padding` pads both sides of each axis alike.
+#[cfg_attr(not(feature = "flex"), allow(dead_code))]
+fn symmetric_padding(
+    padding: &PaddingConfig2d,
+    size: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> Option<[usize; 2]> {
+    match *padding {
+        PaddingConfig2d::Valid => Some([0, 0]),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => {
+            (top == bottom && left == right).then_some([top, left])
+        }
+        PaddingConfig2d::Same => {
+            // TensorFlow's rule, as burn's: total = max((ceil(n / s) - 1) s + k - n, 0).
+            let total =
+                |n: usize, k: usize, s: usize| ((n.div_ceil(s) - 1) * s + k).saturating_sub(n);
+            let th = total(size[0], kernel[0], stride[0]);
+            let tw = total(size[1], kernel[1], stride[1]);
+            (th % 2 == 0 && tw % 2 == 0).then_some([th / 2, tw / 2])
+        }
+    }
+}
+
+/// `norm.forward(x)`; in training on burn's flex CPU device through `fastconv`'s batch norm
+/// (one sweep per statistic, no axis swaps), with burn's running-average update.
+pub fn batch_norm_forward(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    {
+        let device = x.device();
+        if device.is_autodiff()
+            && norm.training.is_enabled()
+            && x.dtype() == burn::tensor::DType::F32
+            && crate::fastconv::is_flex(&device)
+        {
+            let (y, stats) = crate::fastconv::batch_norm_train(
+                x,
+                norm.gamma.val(),
+                norm.beta.val(),
+                norm.epsilon,
+            );
+            let c = stats.dims()[1];
+            let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
+            let var = stats.slice([1..2, 0..c]).reshape([c]);
+            let momentum = norm.momentum;
+            let running = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
+                let old = state.value_sync().to_device(&device);
+                state.update(
+                    old.mul_scalar(1.0 - momentum)
+                        .add(batch.detach().mul_scalar(momentum))
+                        .detach(),
+                );
+            };
+            running(&norm.running_mean, mean);
+            running(&norm.running_var, var);
+            return y;
+        }
+    }
+    norm.forward(x)
+}
+
+/// `pool.forward(x)`; on burn's flex CPU device through `fastconv`'s 2 x 2 pooling when the
+/// layer is 2 x 2 with stride 2 and no padding.
+pub fn max_pool_forward(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if pool.kernel_size == [2, 2]
+        && pool.stride == [2, 2]
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid)
+        && x.dtype() == burn::tensor::DType::F32
+        && crate::fastconv::is_flex(&x.device())
+    {
+        return crate::fastconv::max_pool2x2(x);
+    }
+    pool.forward(x)
 }

@@ -53,6 +53,16 @@ impl Backend {
         }
     }
 
+    /// Whose operations run the layers: `repalign` on flex (the convolution, batch-norm and
+    /// pooling kernels of `repalign_models::fastconv`) unless `REPALIGN_BURN_OPS=1`, else `burn`.
+    pub fn kernels(&self) -> &'static str {
+        #[cfg(feature = "flex")]
+        if *self == Backend::Flex && repalign_models::fastconv::kernels_enabled() {
+            return "repalign";
+        }
+        "burn"
+    }
+
     /// The device for this backend, or an error naming the cargo feature to build with.
     pub fn device(&self) -> anyhow::Result<Device> {
         match self {

@@ -160,6 +160,7 @@ pub fn run_one(
             config: run,
             seed: run.seed,
             backend: ctx.backend.name(),
+            kernels: ctx.backend.kernels(),
             data_source: ctx.source.to_string(),
             versions: Versions::current(),
         },

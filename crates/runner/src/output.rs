@@ -20,6 +20,9 @@ pub struct ConfigRecord<'a> {
     pub config: &'a RunConfig,
     pub seed: u64,
     pub backend: &'static str,
+    /// On flex: `repalign` (this project's convolution, batch-norm and pooling kernels) or
+    /// `burn` (burn's own operations, `REPALIGN_BURN_OPS=1`).
+    pub kernels: &'static str,
     pub data_source: String,
     pub versions: Versions,
 }

@@ -1,6 +1,9 @@
-//! Convolution benchmark on burn's flex backend (the default CPU backend): the layers the
-//! deep-cnn experiment and EfficientNet-style networks are made of, at batch 64, forward alone
-//! (inference) and forward + backward (training; gradients of the input and the weights).
+//! Convolution benchmark on burn's flex backend (the default CPU backend), through the layer
+//! functions the models use (`repalign_models::{conv_forward, batch_norm_forward,
+//! max_pool_forward}`: this project's flex kernels, or burn's own operations with
+//! `REPALIGN_BURN_OPS=1`): the layers the deep-cnn experiment and EfficientNet-style networks
+//! are made of, at batch 64, forward alone (inference) and forward + backward (training;
+//! gradients of the input and the weights).
 //!
 //! Then EfficientNet-Lite0's forward pass (inference, random weights: the speed is the
 //! weights') at 224 x 224 (batch 16) and 96 x 96 (batch 64, the pretrained experiment's
@@ -17,10 +20,11 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
+use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::MaxPool2dConfig;
 use burn::tensor::{Device, Distribution, Tensor};
+use repalign_models::{batch_norm_forward, conv_forward, max_pool_forward};
 
 /// One benchmarked layer, on input `[batch, c_in, h, w]`.
 #[derive(Clone, Copy)]
@@ -29,11 +33,13 @@ enum Layer {
     Conv(usize, usize, usize),
     /// 2 x 2 max-pool, stride 2.
     MaxPool,
+    /// Batch normalisation: running statistics forward alone, batch statistics in training.
+    BatchNorm,
 }
 
 /// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool:
 /// input `[batch, c_in, h, w]` and layer.
-const CASES: [([usize; 4], Layer); 7] = [
+const CASES: [([usize; 4], Layer); 8] = [
     ([64, 1, 28, 28], Layer::Conv(16, 3, 1)),
     ([64, 16, 28, 28], Layer::Conv(16, 3, 1)),
     ([64, 32, 14, 14], Layer::Conv(32, 3, 1)),
@@ -41,6 +47,7 @@ const CASES: [([usize; 4], Layer); 7] = [
     ([64, 96, 28, 28], Layer::Conv(96, 3, 96)),
     ([64, 96, 28, 28], Layer::Conv(24, 1, 1)),
     ([64, 16, 28, 28], Layer::MaxPool),
+    ([64, 16, 28, 28], Layer::BatchNorm),
 ];
 
 /// The case's name, as `scripts/conv-bench.py` spells it: `conv3x3 16->16 28x28`,
@@ -50,6 +57,7 @@ fn name([_, c, h, w]: [usize; 4], layer: Layer) -> String {
         Layer::Conv(out, k, groups) if groups > 1 => format!("depthwise{k}x{k} {out} {h}x{w}"),
         Layer::Conv(out, k, _) => format!("conv{k}x{k} {c}->{out} {h}x{w}"),
         Layer::MaxPool => format!("maxpool2x2 {c} {h}x{w}"),
+        Layer::BatchNorm => format!("batchnorm {c} {h}x{w}"),
     }
 }
 
@@ -103,16 +111,22 @@ fn main() {
         let (forward_ms, train_ms) = match layer {
             Layer::Conv(out, kernel, groups) => {
                 let conv = conv(input[1], out, kernel, groups, &device);
-                let inference = forward_ms(&x, |x| conv.forward(x));
+                let inference = forward_ms(&x, |x| conv_forward(&conv, x));
                 let conv = conv.train();
-                (inference, train_ms(&x, |x| conv.forward(x)))
+                (inference, train_ms(&x, |x| conv_forward(&conv, x)))
             }
             Layer::MaxPool => {
                 let pool = MaxPool2dConfig::new([2, 2]).init();
                 (
-                    forward_ms(&x, |x| pool.forward(x)),
-                    train_ms(&x, |x| pool.forward(x)),
+                    forward_ms(&x, |x| max_pool_forward(&pool, x)),
+                    train_ms(&x, |x| max_pool_forward(&pool, x)),
                 )
+            }
+            Layer::BatchNorm => {
+                let bn = BatchNormConfig::new(input[1]).init(&device);
+                let inference = forward_ms(&x, |x| batch_norm_forward(&bn, x));
+                let bn = bn.train();
+                (inference, train_ms(&x, |x| batch_norm_forward(&bn, x)))
             }
         };
         println!(

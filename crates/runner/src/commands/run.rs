@@ -208,13 +208,14 @@ impl Plan {
         }
         output::create(&self.out)?;
         eprintln!(
-            "{}: {} runs{}, {} already done, {} to run on {} with {} job(s), results in {}",
+            "{}: {} runs{}, {} already done, {} to run on {} ({} kernels) with {} job(s), results in {}",
             self.name,
             self.runs.len(),
             self.shard_note(),
             self.runs.len() - todo.len(),
             todo.len(),
             self.backend.name(),
+            self.backend.kernels(),
             self.jobs,
             self.out.display()
         );

@@ -1,0 +1,308 @@
+//! The three passes of a 2-D convolution (groups = 1, dilation = 1, any stride and symmetric
+//! zero padding) on contiguous NCHW f32 slices: im2col of one image at a time onto faer's f32
+//! GEMM (sequential within a thread), images split across rayon's threads.
+//!
+//! Per image `b`, with `K = C_in·kh·kw` and `P = OH·OW`:
+//! - forward:         `Y_b[C_out, P]  = W[C_out, K] · col(X_b)[K, P]`
+//! - weight gradient: `dW[C_out, K]  += dY_b[C_out, P] · col(X_b)[K, P]^T` (summed over images)
+//! - input gradient:  `dX_b = col2im(W^T[K, C_out] · dY_b[C_out, P])`
+
+use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
+
+/// Sizes of one convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Images.
+    pub batch: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride (height, width).
+    pub stride: [usize; 2],
+    /// Zero padding on each side (height, width).
+    pub pad: [usize; 2],
+}
+
+impl Geometry {
+    /// Output height and width.
+    pub fn out_hw(&self) -> (usize, usize) {
+        let oh = (self.h + 2 * self.pad[0] - self.kh) / self.stride[0] + 1;
+        let ow = (self.w + 2 * self.pad[1] - self.kw) / self.stride[1] + 1;
+        (oh, ow)
+    }
+    fn k(&self) -> usize {
+        self.c_in * self.kh * self.kw
+    }
+    fn p(&self) -> usize {
+        let (oh, ow) = self.out_hw();
+        oh * ow
+    }
+    fn in_len(&self) -> usize {
+        self.c_in * self.h * self.w
+    }
+    /// True when the column matrix is the image itself (1x1, stride 1, no padding).
+    fn direct(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0]
+    }
+}
+
+/// Images per rayon task: the batch in as many contiguous chunks as there are threads.
+fn chunk(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// A row-major `rows x cols` matrix over `values`.
+fn mat(values: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
+    MatRef::from_row_major_slice(&values[..rows * cols], rows, cols)
+}
+
+/// `dst (row-major m x n) = lhs · rhs`, or `dst += lhs · rhs` with `accumulate`; one thread.
+fn matmul(dst: &mut [f32], lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, accumulate: bool) {
+    let (m, n) = (lhs.nrows(), rhs.ncols());
+    let dst = MatMut::from_row_major_slice_mut(&mut dst[..m * n], m, n);
+    let beta = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    faer::linalg::matmul::matmul(dst, beta, lhs, rhs, 1.0f32, Par::Seq);
+}
+
+/// `col[K, P]` of one image `x[C, H, W]`.
+fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
+    let (oh, ow) = g.out_hw();
+    let p = oh * ow;
+    let [sh, sw] = g.stride;
+    let [ph, pw] = g.pad;
+    for c in 0..g.c_in {
+        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                let row = &mut col[((c * g.kh + i) * g.kw + j) * p..][..p];
+                // Output columns whose input column lies inside the image.
+                let lo = pw.saturating_sub(j).div_ceil(sw);
+                let hi = if g.w + pw > j {
+                    ((g.w + pw - j - 1) / sw + 1).min(ow)
+                } else {
+                    0
+                };
+                for oy in 0..oh {
+                    let out = &mut row[oy * ow..(oy + 1) * ow];
+                    let iy = (oy * sh + i) as isize - ph as isize;
+                    if iy < 0 || iy >= g.h as isize || lo >= hi {
+                        out.fill(0.0);
+                        continue;
+                    }
+                    let src = &plane[iy as usize * g.w..(iy as usize + 1) * g.w];
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    if sw == 1 {
+                        // A loop, not copy_from_slice: rows are short (7-28 values here) and
+                        // a memcpy call per row costs more than the copy.
+                        let start = lo + j - pw;
+                        for (o, &v) in out[lo..hi].iter_mut().zip(&src[start..start + hi - lo]) {
+                            *o = v;
+                        }
+                    } else {
+                        for (ox, o) in out[lo..hi].iter_mut().enumerate() {
+                            *o = src[(ox + lo) * sw + j - pw];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `x[C, H, W] += col2im(col[K, P])`, the adjoint of [`im2col`].
+fn col2im(g: &Geometry, col: &[f32], x: &mut [f32]) {
+    let (oh, ow) = g.out_hw();
+    let p = oh * ow;
+    let [sh, sw] = g.stride;
+    let [ph, pw] = g.pad;
+    for c in 0..g.c_in {
+        let plane = &mut x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                let row = &col[((c * g.kh + i) * g.kw + j) * p..][..p];
+                let lo = pw.saturating_sub(j).div_ceil(sw);
+                let hi = if g.w + pw > j {
+                    ((g.w + pw - j - 1) / sw + 1).min(ow)
+                } else {
+                    0
+                };
+                if lo >= hi {
+                    continue;
+                }
+                for oy in 0..oh {
+                    let iy = (oy * sh + i) as isize - ph as isize;
+                    if iy < 0 || iy >= g.h as isize {
+                        continue;
+                    }
+                    let src = &row[oy * ow..(oy + 1) * ow];
+                    let dst = &mut plane[iy as usize * g.w..(iy as usize + 1) * g.w];
+                    if sw == 1 {
+                        let start = lo + j - pw;
+                        for (d, s) in dst[start..start + hi - lo].iter_mut().zip(&src[lo..hi]) {
+                            *d += s;
+                        }
+                    } else {
+                        for (ox, s) in src[lo..hi].iter().enumerate() {
+                            dst[(ox + lo) * sw + j - pw] += s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forward pass: `x[B, C_in, H, W]`, `w[C_out, C_in, kh, kw]`, optional `bias[C_out]` ->
+/// `y[B, C_out, OH, OW]`.
+pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (k, p) = (g.k(), g.p());
+    let mut y = vec![0.0f32; g.batch * g.c_out * p];
+    let per = chunk(g.batch);
+    y.par_chunks_mut(per * g.c_out * p)
+        .zip(x.par_chunks(per * g.in_len()))
+        .for_each(|(ys, xs)| {
+            let mut col = if g.direct() {
+                Vec::new()
+            } else {
+                vec![0.0f32; k * p]
+            };
+            for (yb, xb) in ys.chunks_mut(g.c_out * p).zip(xs.chunks(g.in_len())) {
+                let col: &[f32] = if g.direct() {
+                    xb
+                } else {
+                    im2col(g, xb, &mut col);
+                    &col
+                };
+                matmul(yb, mat(w, g.c_out, k), mat(col, k, p), false);
+                if let Some(bias) = bias {
+                    for (row, &b) in yb.chunks_mut(p).zip(bias) {
+                        row.iter_mut().for_each(|v| *v += b);
+                    }
+                }
+            }
+        });
+    y
+}
+
+/// Gradient of the weights: `dw[C_out, C_in, kh, kw]` from `x` and `dy[B, C_out, OH, OW]`
+/// (the column matrices are built again: keeping the forward pass's costs more than it saves).
+pub fn weight_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p) = (g.k(), g.p());
+    let per = chunk(g.batch);
+    let partials: Vec<Vec<f32>> = dy
+        .par_chunks(per * g.c_out * p)
+        .zip(x.par_chunks(per * g.in_len()))
+        .map(|(dys, xs)| {
+            let mut dw = vec![0.0f32; g.c_out * k];
+            let mut col = if g.direct() {
+                Vec::new()
+            } else {
+                vec![0.0f32; k * p]
+            };
+            for (n, (dyb, xb)) in dys
+                .chunks(g.c_out * p)
+                .zip(xs.chunks(g.in_len()))
+                .enumerate()
+            {
+                let col: &[f32] = if g.direct() {
+                    xb
+                } else {
+                    im2col(g, xb, &mut col);
+                    &col
+                };
+                // dw[C_out, K] (+)= dy_b[C_out, P] · col[K, P]^T
+                matmul(
+                    &mut dw,
+                    mat(dyb, g.c_out, p),
+                    mat(col, k, p).transpose(),
+                    n > 0,
+                );
+            }
+            dw
+        })
+        .collect();
+    sum_parts(partials, g.c_out * k)
+}
+
+/// The element-wise sum of the threads' partial gradients.
+fn sum_parts(partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
+    let mut parts = partials.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| vec![0.0; len]);
+    for part in parts {
+        for (a, b) in total.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
+    total
+}
+
+/// Gradient of the input: `dx[B, C_in, H, W]` from `w` and `dy[B, C_out, OH, OW]`.
+pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p) = (g.k(), g.p());
+    let mut dx = vec![0.0f32; g.batch * g.in_len()];
+    let per = chunk(g.batch);
+    dx.par_chunks_mut(per * g.in_len())
+        .zip(dy.par_chunks(per * g.c_out * p))
+        .for_each(|(dxs, dys)| {
+            let mut col = vec![0.0f32; if g.direct() { 0 } else { k * p }];
+            for (dxb, dyb) in dxs.chunks_mut(g.in_len()).zip(dys.chunks(g.c_out * p)) {
+                if g.direct() {
+                    // dx_b[C_in, P] = w^T[C_in, C_out] · dy_b[C_out, P]
+                    matmul(
+                        dxb,
+                        mat(w, g.c_out, k).transpose(),
+                        mat(dyb, g.c_out, p),
+                        false,
+                    );
+                } else {
+                    matmul(
+                        &mut col,
+                        mat(w, g.c_out, k).transpose(),
+                        mat(dyb, g.c_out, p),
+                        false,
+                    );
+                    col2im(g, &col, dxb);
+                }
+            }
+        });
+    dx
+}
+
+/// Gradient of the bias: `db[C_out]`, the sum of `dy[B, C_out, OH, OW]` over images and
+/// positions.
+pub fn bias_grad(g: &Geometry, dy: &[f32]) -> Vec<f32> {
+    let p = g.p();
+    let mut db = vec![0.0f64; g.c_out];
+    {
+        for image in dy.chunks(g.c_out * p) {
+            for (d, row) in db.iter_mut().zip(image.chunks(p)) {
+                // Eight running sums, so the compiler can keep them in one vector register.
+                let mut acc = [0.0f32; 8];
+                let mut rows = row.chunks_exact(8);
+                for c in &mut rows {
+                    for (a, v) in acc.iter_mut().zip(c) {
+                        *a += v;
+                    }
+                }
+                let tail: f32 = rows.remainder().iter().sum();
+                *d += (acc.iter().sum::<f32>() + tail) as f64;
+            }
+        }
+    };
+    db.into_iter().map(|v| v as f32).collect()
+}

@@ -1,0 +1,60 @@
+//! 2 x 2 max-pooling with stride 2 (no padding, odd last rows and columns dropped) on contiguous
+//! NCHW f32 slices, with the position of each maximum kept for the backward pass. The first
+//! maximum in row-major order wins ties, as in burn's and PyTorch's pooling.
+
+use rayon::prelude::*;
+
+/// `(y, argmax)` of `x[planes, h, w]`: `y[planes, h / 2, w / 2]` and, per output, which of its
+/// four inputs (0..4, row-major) was the maximum.
+pub fn forward(x: &[f32], planes: usize, h: usize, w: usize) -> (Vec<f32>, Vec<u8>) {
+    let (oh, ow) = (h / 2, w / 2);
+    let mut y = vec![0.0f32; planes * oh * ow];
+    let mut arg = vec![0u8; planes * oh * ow];
+    if oh * ow == 0 {
+        return (y, arg);
+    }
+    y.par_chunks_mut(oh * ow)
+        .zip(arg.par_chunks_mut(oh * ow))
+        .zip(x.par_chunks(h * w))
+        .for_each(|((yp, ap), xp)| {
+            {
+                for oy in 0..oh {
+                    let r0 = &xp[2 * oy * w..][..w];
+                    let r1 = &xp[(2 * oy + 1) * w..][..w];
+                    for ox in 0..ow {
+                        let c = [r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]];
+                        let mut best = 0;
+                        for (i, &v) in c.iter().enumerate().skip(1) {
+                            if v > c[best] {
+                                best = i;
+                            }
+                        }
+                        yp[oy * ow + ox] = c[best];
+                        ap[oy * ow + ox] = best as u8;
+                    }
+                }
+            };
+        });
+    (y, arg)
+}
+
+/// `dx[planes, h, w]`: each output's gradient sent to the input that was its maximum.
+pub fn backward(dy: &[f32], arg: &[u8], planes: usize, h: usize, w: usize) -> Vec<f32> {
+    let (oh, ow) = (h / 2, w / 2);
+    let mut dx = vec![0.0f32; planes * h * w];
+    if oh * ow == 0 {
+        return dx;
+    }
+    dx.par_chunks_mut(h * w)
+        .zip(dy.par_chunks(oh * ow))
+        .zip(arg.par_chunks(oh * ow))
+        .for_each(|((dxp, dyp), ap)| {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let a = ap[oy * ow + ox] as usize;
+                    dxp[(2 * oy + a / 2) * w + 2 * ox + a % 2] = dyp[oy * ow + ox];
+                }
+            }
+        });
+    dx
+}

@@ -1,0 +1,307 @@
+//! The GEMM convolution against burn's own `conv2d` on flex: values, and the gradients of the
+//! input, weights and bias, on odd sizes, strides, paddings, 1x1 kernels and batch 1.
+
+use burn::tensor::module::conv2d as burn_conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor};
+
+use super::{conv2d, covers};
+
+struct Case {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    h: usize,
+    w: usize,
+    k: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+}
+
+fn max_rel(a: Tensor<4>, b: Tensor<4>) -> f32 {
+    let scale = b.clone().abs().max().into_scalar::<f32>().max(1e-6);
+    (a - b).abs().max().into_scalar::<f32>() / scale
+}
+
+fn max_rel1(a: Tensor<1>, b: Tensor<1>) -> f32 {
+    max_rel(a.reshape([1, 1, 1, -1]), b.reshape([1, 1, 1, -1]))
+}
+
+fn check(case: &Case) {
+    let device = Device::flex().autodiff();
+    device.seed(7);
+    let uniform = Distribution::Uniform(-1.0, 1.0);
+    let x = Tensor::<4>::random([case.batch, case.c_in, case.h, case.w], uniform, &device);
+    let w = Tensor::<4>::random(
+        [case.c_out, case.c_in, case.k[0], case.k[1]],
+        uniform,
+        &device,
+    );
+    let b = Tensor::<1>::random([case.c_out], uniform, &device);
+    assert!(covers(&x, 1, [1, 1]));
+    // A fixed random weighting of the outputs, so every output element has its own gradient.
+    let probe = |y: &Tensor<4>| Tensor::<4>::random(y.dims(), uniform, &y.device());
+
+    let run = |ours: bool| {
+        let (x, w, b) = (
+            x.clone().require_grad(),
+            w.clone().require_grad(),
+            b.clone().require_grad(),
+        );
+        let y = if ours {
+            conv2d(x.clone(), w.clone(), Some(b.clone()), case.stride, case.pad)
+        } else {
+            let options = ConvOptions::new(case.stride, case.pad, [1, 1], 1);
+            burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options)
+        };
+        (x, w, b, y)
+    };
+    let (x0, w0, b0, y0) = run(false);
+    let (x1, w1, b1, y1) = run(true);
+    assert_eq!(y0.dims(), y1.dims(), "output shape");
+    let err = max_rel(y1.clone().inner(), y0.clone().inner());
+    assert!(err < 1e-5, "forward differs by {err}");
+
+    device.seed(11);
+    let r = probe(&y0);
+    let g0 = (y0 * r.clone()).sum().backward();
+    let g1 = (y1 * r).sum().backward();
+    let dx = max_rel(x1.grad(&g1).unwrap(), x0.grad(&g0).unwrap());
+    let dw = max_rel(w1.grad(&g1).unwrap(), w0.grad(&g0).unwrap());
+    let db = max_rel1(b1.grad(&g1).unwrap(), b0.grad(&g0).unwrap());
+    assert!(
+        dx < 1e-5 && dw < 1e-5 && db < 1e-5,
+        "gradients differ: x {dx}, w {dw}, b {db}"
+    );
+}
+
+#[test]
+fn matches_burn_on_odd_sizes_strides_and_paddings() {
+    let cases = [
+        // deep-cnn's layers: 3x3, same padding
+        Case {
+            batch: 4,
+            c_in: 1,
+            c_out: 16,
+            h: 28,
+            w: 28,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+        },
+        Case {
+            batch: 3,
+            c_in: 16,
+            c_out: 32,
+            h: 14,
+            w: 14,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+        },
+        // batch 1, odd and non-square sizes, no padding
+        Case {
+            batch: 1,
+            c_in: 3,
+            c_out: 5,
+            h: 9,
+            w: 7,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [0, 0],
+        },
+        // strides, uneven kernel, padding larger than needed
+        Case {
+            batch: 2,
+            c_in: 4,
+            c_out: 6,
+            h: 11,
+            w: 10,
+            k: [3, 3],
+            stride: [2, 2],
+            pad: [1, 1],
+        },
+        Case {
+            batch: 3,
+            c_in: 2,
+            c_out: 3,
+            h: 8,
+            w: 13,
+            k: [2, 5],
+            stride: [3, 2],
+            pad: [2, 1],
+        },
+        Case {
+            batch: 2,
+            c_in: 3,
+            c_out: 4,
+            h: 5,
+            w: 6,
+            k: [5, 5],
+            stride: [1, 1],
+            pad: [3, 3],
+        },
+        // 1x1 (no column matrix) and strided 1x1
+        Case {
+            batch: 5,
+            c_in: 7,
+            c_out: 3,
+            h: 6,
+            w: 5,
+            k: [1, 1],
+            stride: [1, 1],
+            pad: [0, 0],
+        },
+        Case {
+            batch: 2,
+            c_in: 4,
+            c_out: 2,
+            h: 7,
+            w: 7,
+            k: [1, 1],
+            stride: [2, 2],
+            pad: [0, 0],
+        },
+        // more images than threads, uneven split
+        Case {
+            batch: 7,
+            c_in: 2,
+            c_out: 3,
+            h: 6,
+            w: 6,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+        },
+    ];
+    for case in &cases {
+        check(case);
+    }
+}
+
+#[test]
+fn plain_flex_forward_matches_and_other_devices_are_not_covered() {
+    let device = Device::flex();
+    let x = Tensor::<4>::random([2, 3, 8, 8], Distribution::Default, &device);
+    let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Default, &device);
+    let ours = conv2d(x.clone(), w.clone(), None, [1, 1], [1, 1]);
+    let theirs = burn_conv2d(
+        x.clone(),
+        w,
+        None,
+        ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+    );
+    assert!(max_rel(ours, theirs) < 1e-5);
+    assert!(!covers(&x, 2, [1, 1]), "groups");
+    assert!(!covers(&x, 1, [2, 1]), "dilation");
+    #[allow(deprecated)]
+    let nd = Tensor::<4>::zeros([1, 1, 4, 4], &Device::ndarray());
+    assert!(!covers(&nd, 1, [1, 1]), "ndarray device");
+}
+
+#[test]
+fn batch_norm_matches_burn_in_values_gradients_and_running_stats() {
+    use burn::nn::BatchNormConfig;
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    for dims in [[4, 3, 5, 7], [1, 2, 3, 3], [6, 16, 14, 14]] {
+        let c = dims[1];
+        // Shifted and scaled, so mean and variance matter.
+        let x = Tensor::<4>::random(dims, Distribution::Normal(2.0, 3.0), &device);
+        let bn = BatchNormConfig::new(c).init(&device);
+        let bn = bn.clone(); // same parameters for both paths
+        let gamma = Tensor::<1>::random([c], Distribution::Uniform(0.5, 1.5), &device);
+        let beta = Tensor::<1>::random([c], Distribution::Uniform(-1.0, 1.0), &device);
+        let mut ours = bn.clone();
+        ours.gamma = burn::module::Param::from_tensor(gamma.clone());
+        ours.beta = burn::module::Param::from_tensor(beta.clone());
+        let theirs = ours.clone();
+        let r = Tensor::<4>::random(dims, Distribution::Default, &device);
+
+        let run = |layer: &burn::nn::BatchNorm, fast: bool| {
+            let x = x.clone().require_grad();
+            let y = if fast {
+                crate::layers::batch_norm_forward(layer, x.clone())
+            } else {
+                layer.forward(x.clone())
+            };
+            let grads = (y.clone() * r.clone()).sum().backward();
+            let dx = x.grad(&grads).unwrap();
+            let dg = layer.gamma.grad(&grads).unwrap();
+            let db = layer.beta.grad(&grads).unwrap();
+            (y.inner(), dx, dg, db)
+        };
+        let (y0, dx0, dg0, db0) = run(&theirs, false);
+        let (y1, dx1, dg1, db1) = run(&ours, true);
+        let ey = max_rel(y1, y0);
+        let edx = max_rel(dx1, dx0);
+        // dgamma = sum(dy * xhat) cancels heavily: compare ours with an f64 reference, and
+        // burn's f32 sums with ours more loosely.
+        let edg_burn = max_rel1(dg1.clone(), dg0);
+        assert!(edg_burn < 1e-4, "{dims:?}: dgamma vs burn {edg_burn}");
+        let xs: Vec<f32> = x.clone().into_data().try_to_vec::<f32>().unwrap();
+        let rs: Vec<f32> = r.clone().into_data().try_to_vec::<f32>().unwrap();
+        let s = dims[2] * dims[3];
+        let reference: Vec<f32> = (0..c)
+            .map(|ch| {
+                let idx =
+                    || (0..dims[0]).flat_map(move |b| (0..s).map(move |i| (b * c + ch) * s + i));
+                let n = (dims[0] * s) as f64;
+                let mean = idx().map(|i| xs[i] as f64).sum::<f64>() / n;
+                let var = idx().map(|i| (xs[i] as f64 - mean).powi(2)).sum::<f64>() / n;
+                let inv = 1.0 / (var + ours.epsilon).sqrt();
+                idx()
+                    .map(|i| rs[i] as f64 * (xs[i] as f64 - mean) * inv)
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        let edg = max_rel1(dg1, Tensor::<1>::from_floats(reference.as_slice(), &device));
+        let edb = max_rel1(db1, db0);
+        assert!(
+            ey < 1e-5 && edx < 1e-4 && edg < 1e-5 && edb < 1e-5,
+            "{dims:?}: y {ey}, dx {edx}, dgamma {edg}, dbeta {edb}"
+        );
+        let em = max_rel1(ours.running_mean.value(), theirs.running_mean.value());
+        let ev = max_rel1(ours.running_var.value(), theirs.running_var.value());
+        assert!(
+            em < 1e-5 && ev < 1e-5,
+            "{dims:?}: running mean {em}, var {ev}"
+        );
+    }
+}
+
+#[test]
+fn max_pool_matches_burn_with_ties_and_odd_sizes() {
+    use burn::nn::pool::MaxPool2dConfig;
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    for dims in [[3, 4, 8, 8], [1, 1, 7, 9], [2, 16, 28, 28], [1, 2, 1, 5]] {
+        // ReLU of a rounded normal: many exact ties (zeros and equal values) inside windows.
+        let x = Tensor::<4>::random(dims, Distribution::Normal(0.0, 2.0), &device)
+            .round()
+            .clamp_min(0.0);
+        let r = Tensor::<4>::random(
+            pool.forward(x.clone()).dims(),
+            Distribution::Default,
+            &device,
+        );
+        let run = |fast: bool| {
+            let x = x.clone().require_grad();
+            let y = if fast {
+                crate::layers::max_pool_forward(&pool, x.clone())
+            } else {
+                pool.forward(x.clone())
+            };
+            let grads = (y.clone() * r.clone()).sum().backward();
+            (y.inner(), x.grad(&grads).unwrap())
+        };
+        let (y0, dx0) = run(false);
+        let (y1, dx1) = run(true);
+        assert_eq!(y0.dims(), y1.dims());
+        if y0.dims().iter().product::<usize>() > 0 {
+            assert_eq!(max_rel(y1, y0), 0.0, "{dims:?}: values");
+            assert_eq!(max_rel(dx1, dx0), 0.0, "{dims:?}: gradients");
+        }
+    }
+}
