@@ -350,7 +350,8 @@ fn the_cnn_kernels_train_what_burns_own_ops_train() {
     std::fs::write(dir.path("cnn.toml"), cnn).unwrap();
     let run = |out: &str, burn_ops: bool| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-        cmd.args(["run", "cnn.toml", "--out", out]).current_dir(&dir.0);
+        cmd.args(["run", "cnn.toml", "--out", out])
+            .current_dir(&dir.0);
         if burn_ops {
             cmd.env("REPALIGN_BURN_OPS", "1");
         } else {

@@ -20,9 +20,9 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::MaxPool2dConfig;
+use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Distribution, Tensor};
 use repalign_models::{batch_norm_forward, conv_forward, max_pool_forward};
 
