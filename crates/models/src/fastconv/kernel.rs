@@ -56,6 +56,18 @@ impl Geometry {
     }
 }
 
+/// `op` compiled for the best instruction set this CPU has (AVX2 and FMA on x86 where present,
+/// chosen at run time; the build's baseline is SSE2), through pulp, faer's SIMD layer. The
+/// operations are made with `simd_op!`.
+#[inline(always)]
+pub(crate) fn vectorized<Op: pulp::WithSimd>(op: Op) -> Op::Output {
+    pulp::Arch::new().dispatch(op)
+}
+
+simd_op!(Im2col<'a>(g: &'a Geometry, x: &'a [f32], col: &'a mut [f32]) -> () = im2col);
+simd_op!(Col2im<'a>(g: &'a Geometry, col: &'a [f32], x: &'a mut [f32]) -> () = col2im);
+simd_op!(AddBias<'a>(y: &'a mut [f32], bias: &'a [f32], p: usize) -> () = add_bias);
+
 /// Images per rayon task: the batch in as many contiguous chunks as there are threads.
 fn chunk(batch: usize) -> usize {
     batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
@@ -78,8 +90,9 @@ fn matmul(dst: &mut [f32], lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, accumulat
     faer::linalg::matmul::matmul(dst, beta, lhs, rhs, 1.0f32, Par::Seq);
 }
 
-/// `col[K, P]` of one image `x[C, H, W]`.
-fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
+/// `col[K, P]` of one image `x[C, H, W]` (arguments as one tuple, for `simd_op!`).
+#[inline(always)]
+fn im2col((g, x, col): (&Geometry, &[f32], &mut [f32])) {
     let (oh, ow) = g.out_hw();
     let p = oh * ow;
     let [sh, sw] = g.stride;
@@ -125,7 +138,8 @@ fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
 }
 
 /// `x[C, H, W] += col2im(col[K, P])`, the adjoint of [`im2col`].
-fn col2im(g: &Geometry, col: &[f32], x: &mut [f32]) {
+#[inline(always)]
+fn col2im((g, col, x): (&Geometry, &[f32], &mut [f32])) {
     let (oh, ow) = g.out_hw();
     let p = oh * ow;
     let [sh, sw] = g.stride;
@@ -185,18 +199,26 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
                 let col: &[f32] = if g.direct() {
                     xb
                 } else {
-                    im2col(g, xb, &mut col);
+                    vectorized(Im2col(g, xb, &mut col[..]));
                     &col
                 };
                 matmul(yb, mat(w, g.c_out, k), mat(col, k, p), false);
                 if let Some(bias) = bias {
-                    for (row, &b) in yb.chunks_mut(p).zip(bias) {
-                        row.iter_mut().for_each(|v| *v += b);
-                    }
+                    vectorized(AddBias(&mut yb[..], bias, p));
                 }
             }
         });
     y
+}
+
+/// `y[C_out, P] += bias` per row.
+#[inline(always)]
+fn add_bias((y, bias, p): (&mut [f32], &[f32], usize)) {
+    for (row, &b) in y.chunks_mut(p).zip(bias) {
+        for v in row {
+            *v += b;
+        }
+    }
 }
 
 /// Gradient of the weights: `dw[C_out, C_in, kh, kw]` from `x` and `dy[B, C_out, OH, OW]`
@@ -222,7 +244,7 @@ pub fn weight_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 let col: &[f32] = if g.direct() {
                     xb
                 } else {
-                    im2col(g, xb, &mut col);
+                    vectorized(Im2col(g, xb, &mut col[..]));
                     &col
                 };
                 // dw[C_out, K] (+)= dy_b[C_out, P] · col[K, P]^T
@@ -276,7 +298,7 @@ pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
                         mat(dyb, g.c_out, p),
                         false,
                     );
-                    col2im(g, &col, dxb);
+                    vectorized(Col2im(g, &col[..], dxb));
                 }
             }
         });

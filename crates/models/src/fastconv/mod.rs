@@ -8,6 +8,24 @@
 //! covers (groups 1, dilation 1, symmetric padding, f32) and burn's `conv2d` everywhere else.
 //! Values and gradients are checked against burn's own convolution in the tests.
 
+/// `$op(args...)`: a call of the `#[inline(always)]` function `$f` (which takes its arguments
+/// as one tuple) as a pulp operation, so that [`kernel::vectorized`] compiles its loops inside
+/// the run-time-dispatched, AVX2-enabled function. A closure or a generic `FnOnce` would be
+/// called through a shim that is not inlined there, and its loops would stay SSE2.
+macro_rules! simd_op {
+    ($op:ident<$lt:lifetime>($($arg:ident: $ty:ty),*) -> $ret:ty = $f:path) => {
+        struct $op<$lt>($($ty),*);
+        impl<$lt> pulp::WithSimd for $op<$lt> {
+            type Output = $ret;
+            #[inline(always)]
+            fn with_simd<S: pulp::Simd>(self, _: S) -> $ret {
+                let $op($($arg),*) = self;
+                $f(($($arg),*))
+            }
+        }
+    };
+}
+
 pub mod kernel;
 pub mod norm;
 pub mod pool;

@@ -5,6 +5,13 @@
 
 use rayon::prelude::*;
 
+use super::kernel::vectorized;
+
+simd_op!(ShiftedSums<'a>(xs: &'a [f32], spatial: usize, shift: &'a [f32], acc: &'a mut [(f64, f64)]) -> () = shifted_sums);
+simd_op!(Affine<'a>(y: &'a mut [f32], x: &'a [f32], scale: f32, shift: f32) -> () = affine);
+simd_op!(GradSums<'a>(x: &'a [f32], dy: &'a [f32], m: f32) -> (f64, f64) = grad_sums);
+simd_op!(InputGradPlane<'a>(dx: &'a mut [f32], x: &'a [f32], dy: &'a [f32], c: [f32; 5]) -> () = input_grad_plane);
+
 /// `sum(f(a_i, b_i))` over two equally long slices in eight f32 lanes (one vector register:
 /// the compiler vectorises it, a single running sum it cannot), returned as f64.
 #[inline(always)]
@@ -36,14 +43,7 @@ pub fn stats(x: &[f32], batch: usize, channels: usize, spatial: usize) -> Vec<f3
         .par_chunks(per * channels * spatial)
         .map(|xs| {
             let mut acc = vec![(0.0f64, 0.0f64); channels];
-            {
-                for (i, p) in xs.chunks(spatial).enumerate() {
-                    let c = i % channels;
-                    let k = shift[c];
-                    acc[c].0 += lanes(p, p, |v, _| v - k);
-                    acc[c].1 += lanes(p, p, |v, _| (v - k) * (v - k));
-                }
-            };
+            vectorized(ShiftedSums(xs, spatial, &shift[..], &mut acc[..]));
             acc
         })
         .collect();
@@ -60,6 +60,45 @@ pub fn stats(x: &[f32], batch: usize, channels: usize, spatial: usize) -> Vec<f3
     }
     mean.extend(var);
     mean
+}
+
+/// Per channel, `sum(v - k)` and `sum((v - k)^2)` over the planes of `xs[images, C, S]` added
+/// to `acc`, with `k` = `shift[c]`.
+#[inline(always)]
+#[allow(clippy::type_complexity)] // one tuple of arguments, as `simd_op!` passes them
+fn shifted_sums((xs, spatial, shift, acc): (&[f32], usize, &[f32], &mut [(f64, f64)])) {
+    let channels = shift.len();
+    for (i, p) in xs.chunks(spatial).enumerate() {
+        let c = i % channels;
+        let k = shift[c];
+        acc[c].0 += lanes(p, p, |v, _| v - k);
+        acc[c].1 += lanes(p, p, |v, _| (v - k) * (v - k));
+    }
+}
+
+/// `y = x * scale + shift` over one plane.
+#[inline(always)]
+fn affine((y, x, scale, shift): (&mut [f32], &[f32], f32, f32)) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = v * scale + shift;
+    }
+}
+
+/// `(sum(dy), sum(dy * (x - m)))` over one plane.
+#[inline(always)]
+fn grad_sums((x, dy, m): (&[f32], &[f32], f32)) -> (f64, f64) {
+    (lanes(dy, dy, |g, _| g), lanes(x, dy, |v, g| g * (v - m)))
+}
+
+/// `dx = k (dy - mean(dy) - (x - m) s mean(dy xhat))` over one plane, with
+/// `[m, s, k, mean(dy), mean(dy xhat)]`.
+#[inline(always)]
+fn input_grad_plane(
+    (dx, x, dy, [m, s, k, mean_dy, mean_dyx]): (&mut [f32], &[f32], &[f32], [f32; 5]),
+) {
+    for ((d, &v), &g) in dx.iter_mut().zip(x).zip(dy) {
+        *d = k * (g - mean_dy - (v - m) * s * mean_dyx);
+    }
 }
 
 fn inv_std(var: &[f32], epsilon: f64) -> Vec<f32> {
@@ -89,11 +128,7 @@ pub fn forward(
             let c = i % channels;
             let scale = inv[c] * gamma[c];
             let shift = beta[c] - mean[c] * scale;
-            {
-                for (o, &v) in yp.iter_mut().zip(xp) {
-                    *o = v * scale + shift;
-                }
-            };
+            vectorized(Affine(yp, xp, scale, shift));
         });
     y
 }
@@ -121,14 +156,8 @@ pub fn backward(
             let (m, s) = (mean[c], inv[c]);
             (0..batch).fold((0.0, 0.0), |(a, b), i| {
                 let o = (i * channels + c) * spatial;
-                let (xp, gp) = (&x[o..o + spatial], &dy[o..o + spatial]);
-                let (da, db) = xp
-                    .iter()
-                    .zip(gp)
-                    .fold((0.0f32, 0.0f32), |(da, db), (&v, &g)| {
-                        (da + g, db + g * (v - m) * s)
-                    });
-                (a + da as f64, b + db as f64)
+                let (da, db) = vectorized(GradSums(&x[o..o + spatial], &dy[o..o + spatial], m));
+                (a + da, b + db * s as f64)
             })
         })
         .collect();
@@ -143,9 +172,8 @@ pub fn backward(
         let k = gamma[c] * s;
         let mean_dy = (sums[c].0 / n) as f32;
         let mean_dyx = (sums[c].1 / n) as f32;
-        for ((d, &v), &g) in dxp.iter_mut().zip(xp).zip(gp) {
-            *d = k * (g - mean_dy - (v - m) * s * mean_dyx);
-        }
+        let centre = [m, s, k, mean_dy, mean_dyx];
+        vectorized(InputGradPlane(dxp, xp, gp, centre));
     });
     (dx, dgamma, dbeta)
 }
