@@ -5,6 +5,7 @@ use burn::tensor::module::conv2d as burn_conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 
+use super::kernel::Geometry;
 use super::{conv2d, covers};
 
 struct Case {
@@ -162,6 +163,49 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             stride: [2, 2],
             pad: [0, 0],
         },
+        // Stride 1 with 4+ input channels runs as shifted GEMMs on padded planes: no
+        // padding, batch 1, non-square; padding larger than the kernel needs; an uneven
+        // kernel with different paddings per axis; deep-cnn's 7x7 layers split unevenly.
+        Case {
+            batch: 1,
+            c_in: 5,
+            c_out: 3,
+            h: 9,
+            w: 7,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [0, 0],
+        },
+        Case {
+            batch: 2,
+            c_in: 4,
+            c_out: 4,
+            h: 5,
+            w: 6,
+            k: [5, 5],
+            stride: [1, 1],
+            pad: [3, 3],
+        },
+        Case {
+            batch: 3,
+            c_in: 6,
+            c_out: 2,
+            h: 8,
+            w: 13,
+            k: [2, 5],
+            stride: [1, 1],
+            pad: [2, 1],
+        },
+        Case {
+            batch: 7,
+            c_in: 8,
+            c_out: 5,
+            h: 7,
+            w: 7,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+        },
         // more images than threads, uneven split
         Case {
             batch: 7,
@@ -174,8 +218,24 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             pad: [1, 1],
         },
     ];
+    let shifted = cases.iter().filter(|c| geometry(c).shifted()).count();
+    assert_eq!(shifted, 5, "cases on the shifted-GEMM path");
     for case in &cases {
         check(case);
+    }
+}
+
+fn geometry(c: &Case) -> Geometry {
+    Geometry {
+        batch: c.batch,
+        c_in: c.c_in,
+        h: c.h,
+        w: c.w,
+        c_out: c.c_out,
+        kh: c.k[0],
+        kw: c.k[1],
+        stride: c.stride,
+        pad: c.pad,
     }
 }
 
