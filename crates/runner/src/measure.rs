@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use burn::tensor::{Device, Tensor};
+use rayon::prelude::*;
 use repalign_alignment::{
     Accumulator, AlignError, Options, Report, Spectrum, Targets, Task as TargetTask,
 };
@@ -118,9 +119,15 @@ pub fn measure_layers(
         Report::new(&input.finish().context("input")?, task_kind, &grid, options)
             .with_layer("input"),
     ];
-    for (acc, name) in layers.into_iter().zip(names.iter().skip(1)) {
-        let acc = acc.context("no batches")?;
-        let spectrum = acc.finish().with_context(|| name.clone())?;
+    // The layers' eigendecompositions are independent: one per core at a time.
+    let spectra: Vec<_> = layers
+        .into_par_iter()
+        .map(|acc| acc.map(LayerAccumulator::finish))
+        .collect();
+    for (spectrum, name) in spectra.into_iter().zip(names.iter().skip(1)) {
+        let spectrum = spectrum
+            .context("no batches")?
+            .with_context(|| name.clone())?;
         reports.push(Report::new(&spectrum, task_kind, &grid, options).with_layer(name.clone()));
     }
     Ok((

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::bail;
+use rayon::prelude::*;
 use repalign_alignment::{halves, measure, ridge_probe};
 use repalign_data::{AllClasses, Classes, LabelMode, Task, TaskConfig};
 use repalign_report::plot::{LinePlot, Series, line_plot, points};
@@ -105,26 +106,32 @@ pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
         let task = Task::draw(data, &config, LabelMode::True, 0)?;
         let y = targets(&task.test_y, task.num_classes)?;
         let (fit, score) = halves(task.test_y.len());
-        for (i, layer) in layers(
+        let layers = layers(
             model,
             &task.test_x,
             task.input_len(),
             run.measure.batch_size,
             device,
-        )?
-        .into_iter()
-        .enumerate()
-        {
-            let s = measure(&layer.values, layer.p, &y, run.measure.options())?;
+        )?;
+        // Each layer's measure and probe are independent: one per core at a time.
+        let measured: Vec<_> = layers
+            .par_iter()
+            .map(|layer| -> anyhow::Result<_> {
+                let s = measure(&layer.values, layer.p, &y, run.measure.options())?;
+                let probe = ridge_probe(
+                    &layer.values,
+                    layer.p,
+                    &task.test_y,
+                    task.num_classes,
+                    &fit,
+                    &score,
+                )?;
+                Ok((s, probe))
+            })
+            .collect();
+        for (i, (layer, result)) in layers.into_iter().zip(measured).enumerate() {
+            let (s, probe) = result?;
             let m = s.summary();
-            let probe = ridge_probe(
-                &layer.values,
-                layer.p,
-                &task.test_y,
-                task.num_classes,
-                &fit,
-                &score,
-            )?;
             rows.push(ProbeRow {
                 pair: name.clone(),
                 layer: layer.name,
