@@ -162,6 +162,15 @@ simd_op!(Unpad<'a>(g: &'a Geometry, planes: &'a [f32], x: &'a mut [f32]) -> () =
 simd_op!(Widen<'a>(g: &'a Geometry, y: &'a [f32], wide: &'a mut [f32]) -> () = widen);
 simd_op!(Narrow<'a>(g: &'a Geometry, wide: &'a [f32], bias: Option<&'a [f32]>, y: &'a mut [f32]) -> () = narrow);
 
+/// `dst = src` as a loop the compiler vectorizes in place: the rows are short (7-28 values
+/// here) and a `memcpy` call per row costs more than the copy.
+#[inline(always)]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s;
+    }
+}
+
 /// One image `x[C, H, W]` into the interior of its padded planes (the borders are left as
 /// they are: zero, as the planes were allocated).
 #[inline(always)]
@@ -171,7 +180,7 @@ fn pad((g, x, planes): (&Geometry, &[f32], &mut [f32])) {
     for c in 0..g.c_in {
         for y in 0..g.h {
             let dst = &mut planes[c * pl.len + (y + ph) * pl.wp + pw..][..g.w];
-            dst.copy_from_slice(&x[(c * g.h + y) * g.w..][..g.w]);
+            copy(dst, &x[(c * g.h + y) * g.w..][..g.w]);
         }
     }
 }
@@ -184,7 +193,7 @@ fn unpad((g, planes, x): (&Geometry, &[f32], &mut [f32])) {
     for c in 0..g.c_in {
         for y in 0..g.h {
             let src = &planes[c * pl.len + (y + ph) * pl.wp + pw..][..g.w];
-            x[(c * g.h + y) * g.w..][..g.w].copy_from_slice(src);
+            copy(&mut x[(c * g.h + y) * g.w..][..g.w], src);
         }
     }
 }
@@ -197,8 +206,10 @@ fn widen((g, y, wide): (&Geometry, &[f32], &mut [f32])) {
     let (oh, ow) = g.out_hw();
     for co in 0..g.c_out {
         for oy in 0..oh {
-            wide[co * pl.cols + oy * pl.wp..][..ow]
-                .copy_from_slice(&y[(co * oh + oy) * ow..][..ow]);
+            copy(
+                &mut wide[co * pl.cols + oy * pl.wp..][..ow],
+                &y[(co * oh + oy) * ow..][..ow],
+            );
         }
     }
 }
@@ -217,6 +228,14 @@ fn narrow((g, wide, bias, y): (&Geometry, &[f32], Option<&[f32]>, &mut [f32])) {
             }
         }
     }
+}
+
+/// `len` zeros, written by all of rayon's threads (an output of megabytes zeroed by the calling
+/// thread alone showed up as serial time in the training profile).
+pub(crate) fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.par_extend(rayon::iter::repeat_n(T::default(), len));
+    v
 }
 
 /// Images per rayon task: the batch in as many contiguous chunks as there are threads.
@@ -339,7 +358,7 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
         return forward_shifted(g, x, w, bias);
     }
     let (k, p) = (g.k(), g.p());
-    let mut y = vec![0.0f32; g.batch * g.c_out * p];
+    let mut y = zeroed(g.batch * g.c_out * p);
     let per = chunk(g.batch);
     y.par_chunks_mut(per * g.c_out * p)
         .zip(x.par_chunks(per * g.in_len()))
@@ -369,7 +388,7 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
 fn forward_shifted(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (p, pl) = (g.p(), g.planes());
     let wr = weights_by_offset(g, w);
-    let mut y = vec![0.0f32; g.batch * g.c_out * p];
+    let mut y = zeroed(g.batch * g.c_out * p);
     let per = chunk(g.batch);
     y.par_chunks_mut(per * g.c_out * p)
         .zip(x.par_chunks(per * g.in_len()))
@@ -491,7 +510,7 @@ pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
         return input_grad_shifted(g, w, dy);
     }
     let (k, p) = (g.k(), g.p());
-    let mut dx = vec![0.0f32; g.batch * g.in_len()];
+    let mut dx = zeroed(g.batch * g.in_len());
     let per = chunk(g.batch);
     dx.par_chunks_mut(per * g.in_len())
         .zip(dy.par_chunks(per * g.c_out * p))
@@ -526,7 +545,7 @@ pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
 fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, pl) = (g.p(), g.planes());
     let wr = weights_by_offset(g, w);
-    let mut dx = vec![0.0f32; g.batch * g.in_len()];
+    let mut dx = zeroed(g.batch * g.in_len());
     let per = chunk(g.batch);
     dx.par_chunks_mut(per * g.in_len())
         .zip(dy.par_chunks(per * g.c_out * p))
@@ -535,7 +554,11 @@ fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
             let mut wide = vec![0.0f32; g.c_out * pl.cols];
             for (dxb, dyb) in dxs.chunks_mut(g.in_len()).zip(dys.chunks(g.c_out * p)) {
                 vectorized(Widen(g, dyb, &mut wide[..]));
-                planes.fill(0.0);
+                // The first offset's view covers each plane but its last `len - cols`
+                // values, and replaces what it covers.
+                for plane in planes.chunks_mut(pl.len) {
+                    plane[pl.cols..].fill(0.0);
+                }
                 let dy_wide = mat(&wide, g.c_out, pl.cols);
                 for ij in 0..g.kh * g.kw {
                     let off = (ij / g.kw) * pl.wp + ij % g.kw;
@@ -548,9 +571,10 @@ fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
                         pl.len,
                     );
                     let w_ij = mat(&wr[ij * g.c_out * g.c_in..], g.c_out, g.c_in);
+                    let beta = if ij == 0 { Accum::Replace } else { Accum::Add };
                     faer::linalg::matmul::matmul(
                         dst,
-                        Accum::Add,
+                        beta,
                         dy_wide.transpose(),
                         w_ij,
                         1.0f32,

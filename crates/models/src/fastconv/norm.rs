@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::vectorized;
+use super::kernel::{vectorized, zeroed};
 
 simd_op!(ShiftedSums<'a>(xs: &'a [f32], spatial: usize, shift: &'a [f32], acc: &'a mut [(f64, f64)]) -> () = shifted_sums);
 simd_op!(Affine<'a>(y: &'a mut [f32], x: &'a [f32], scale: f32, shift: f32) -> () = affine);
@@ -120,7 +120,7 @@ pub fn forward(
 ) -> Vec<f32> {
     let (mean, var) = stats.split_at(channels);
     let inv = inv_std(var, epsilon);
-    let mut y = vec![0.0f32; x.len()];
+    let mut y = zeroed(x.len());
     y.par_chunks_mut(spatial)
         .zip(x.par_chunks(spatial))
         .enumerate()
@@ -163,7 +163,7 @@ pub fn backward(
         .collect();
     let dbeta: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
     let dgamma: Vec<f32> = sums.iter().map(|s| s.1 as f32).collect();
-    let mut dx = vec![0.0f32; x.len()];
+    let mut dx = zeroed(x.len());
     dx.par_chunks_mut(spatial).enumerate().for_each(|(i, dxp)| {
         let c = i % channels;
         let o = i * spatial;

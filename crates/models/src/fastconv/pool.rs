@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::vectorized;
+use super::kernel::{vectorized, zeroed};
 
 simd_op!(PoolPlane<'a>(x: &'a [f32], y: &'a mut [f32], arg: &'a mut [u8], w: usize) -> () = pool_plane);
 
@@ -12,8 +12,8 @@ simd_op!(PoolPlane<'a>(x: &'a [f32], y: &'a mut [f32], arg: &'a mut [u8], w: usi
 /// four inputs (0..4, row-major) was the maximum.
 pub fn forward(x: &[f32], planes: usize, h: usize, w: usize) -> (Vec<f32>, Vec<u8>) {
     let (oh, ow) = (h / 2, w / 2);
-    let mut y = vec![0.0f32; planes * oh * ow];
-    let mut arg = vec![0u8; planes * oh * ow];
+    let mut y = zeroed(planes * oh * ow);
+    let mut arg = zeroed(planes * oh * ow);
     if oh * ow == 0 {
         return (y, arg);
     }
@@ -48,7 +48,7 @@ fn pool_plane((xp, yp, ap, w): (&[f32], &mut [f32], &mut [u8], usize)) {
 /// `dx[planes, h, w]`: each output's gradient sent to the input that was its maximum.
 pub fn backward(dy: &[f32], arg: &[u8], planes: usize, h: usize, w: usize) -> Vec<f32> {
     let (oh, ow) = (h / 2, w / 2);
-    let mut dx = vec![0.0f32; planes * h * w];
+    let mut dx = zeroed(planes * h * w);
     if oh * ow == 0 {
         return dx;
     }
