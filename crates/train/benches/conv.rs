@@ -85,20 +85,24 @@ fn conv(c_in: usize, out: usize, kernel: usize, groups: usize, device: &Device) 
         .init(device)
 }
 
+// flex is eager: an operation's values exist when it returns, so the timed closures keep
+// the output or gradient as a tensor. Reading it back (`into_data`) would add copies of up to
+// 19 MB that PyTorch's side (scripts/conv-bench.py) does not make.
+
 /// Forward alone, on plain tensors (inference).
 fn forward_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
     time(|| {
-        let _ = forward(x.clone()).into_data();
+        std::hint::black_box(forward(x.clone()));
     })
 }
 
-/// Forward + backward through autodiff, the input's gradient read back (the layer's own
+/// Forward + backward through autodiff, the input's gradient taken (the layer's own
 /// parameters, when it has any and they are tracked, get theirs too).
 fn train_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
     let xa = x.clone().autodiff().require_grad();
     time(|| {
         let grads = forward(xa.clone()).sum().backward();
-        let _ = xa.grad(&grads).map(|g| g.into_data());
+        std::hint::black_box(xa.grad(&grads));
     })
 }
 
