@@ -46,7 +46,8 @@ pub(crate) fn conv(
 /// (`fastconv`) where it covers the layer (groups 1, dilation 1, symmetric padding).
 pub fn conv_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
-    if crate::fastconv::covers(&x, layer.groups, layer.dilation) {
+    let c_out = layer.weight.dims()[0];
+    if crate::fastconv::covers(&x, c_out, layer.groups, layer.dilation) {
         let [_, _, h, w] = x.dims();
         if let Some(pad) =
             symmetric_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride)

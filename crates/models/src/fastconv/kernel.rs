@@ -34,6 +34,9 @@ pub struct Geometry {
     pub stride: [usize; 2],
     /// Zero padding on each side (height, width).
     pub pad: [usize; 2],
+    /// 1, or the number of input channels for a depthwise convolution (then `c_out == c_in`:
+    /// one filter per channel, see [`super::depthwise`]).
+    pub groups: usize,
 }
 
 impl Geometry {
@@ -71,7 +74,7 @@ impl Geometry {
     /// Few input channels (a first layer on grey images) keep im2col: their GEMMs would be
     /// too thin.
     pub(crate) fn shifted(&self) -> bool {
-        self.stride == [1, 1] && !self.direct() && self.c_in >= SHIFTED_MIN_C_IN
+        self.groups == 1 && self.stride == [1, 1] && !self.direct() && self.c_in >= SHIFTED_MIN_C_IN
     }
     /// The padded planes of [`Geometry::shifted`]: padded width `Wp`, plane length `S`
     /// (`Hp·Wp` and `kw - 1` zeros, so the last offset's view stays inside its plane) and the
@@ -354,6 +357,9 @@ fn col2im((g, col, x): (&Geometry, &[f32], &mut [f32])) {
 /// Forward pass: `x[B, C_in, H, W]`, `w[C_out, C_in, kh, kw]`, optional `bias[C_out]` ->
 /// `y[B, C_out, OH, OW]`.
 pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    if g.groups > 1 {
+        return super::depthwise::forward(g, x, w, bias);
+    }
     if g.shifted() {
         return forward_shifted(g, x, w, bias);
     }
@@ -420,6 +426,9 @@ fn add_bias((y, bias, p): (&mut [f32], &[f32], usize)) {
 /// Gradient of the weights: `dw[C_out, C_in, kh, kw]` from `x` and `dy[B, C_out, OH, OW]`
 /// (the column matrices are built again: keeping the forward pass's costs more than it saves).
 pub fn weight_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if g.groups > 1 {
+        return super::depthwise::weight_grad(g, x, dy);
+    }
     if g.shifted() {
         return weight_grad_shifted(g, x, dy);
     }
@@ -506,6 +515,9 @@ fn sum_parts(partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
 
 /// Gradient of the input: `dx[B, C_in, H, W]` from `w` and `dy[B, C_out, OH, OW]`.
 pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    if g.groups > 1 {
+        return super::depthwise::input_grad(g, w, dy);
+    }
     if g.shifted() {
         return input_grad_shifted(g, w, dy);
     }

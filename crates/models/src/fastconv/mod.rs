@@ -5,7 +5,8 @@
 //! convolution for the input, a convolution over swapped axes for the weights), which re-lay out
 //! every tensor on every call. Here each pass is im2col of one image onto one f32 GEMM of the
 //! faer's f32 GEMM (see [`kernel`]). [`conv2d`] takes this path on flex devices for the layers it
-//! covers (groups 1, dilation 1, symmetric padding, f32) and burn's `conv2d` everywhere else.
+//! covers (groups 1 or depthwise, dilation 1, symmetric padding, f32) and burn's `conv2d`
+//! everywhere else.
 //! Values and gradients are checked against burn's own convolution in the tests.
 
 /// `$op(args...)`: a call of the `#[inline(always)]` function `$f` (which takes its arguments
@@ -26,6 +27,7 @@ macro_rules! simd_op {
     };
 }
 
+pub mod depthwise;
 pub mod kernel;
 pub mod norm;
 pub mod pool;
@@ -47,7 +49,8 @@ use kernel::Geometry;
 /// The convolution this module adds to burn's flex backend (and its autodiff wrapper).
 #[backend_extension(Flex, Autodiff)]
 pub trait GemmConvOps: Backend {
-    /// `conv2d(x, weight)`, groups 1, dilation 1, the given stride and symmetric zero
+    /// `conv2d(x, weight)`, groups 1 (weight `[C_out, C_in, kh, kw]`) or depthwise (weight
+    /// `[C_in, 1, kh, kw]`), dilation 1, the given stride and symmetric zero
     /// padding; f32.
     fn gemm_conv2d(
         x: FloatTensor<Self>,
@@ -104,6 +107,7 @@ fn geometry(x: &FlexTensor, w: &FlexTensor, stride: [usize; 2], pad: [usize; 2])
         kw: ws[3],
         stride,
         pad,
+        groups: xs[1] / ws[1].max(1),
     }
 }
 
@@ -306,7 +310,8 @@ fn conv_grads(
     }
     if let Some(id) = node_w {
         let dw = kernel::weight_grad(&g, x.storage::<f32>(), dy.storage::<f32>());
-        grads.register::<Flex>(id, flex_tensor(dw, [g.c_out, g.c_in, g.kh, g.kw]));
+        let shape = [g.c_out, g.c_in / g.groups, g.kh, g.kw];
+        grads.register::<Flex>(id, flex_tensor(dw, shape));
     }
 }
 
@@ -480,9 +485,12 @@ pub fn conv2d(
     })
 }
 
-/// Whether [`conv2d`] computes this convolution: f32 on a flex device, groups 1, dilation 1.
-pub fn covers(x: &Tensor<4>, groups: usize, dilation: [usize; 2]) -> bool {
-    groups == 1 && dilation == [1, 1] && x.dtype() == DType::F32 && is_flex(&x.device())
+/// Whether [`conv2d`] computes this convolution of `x` into `c_out` channels: f32 on a flex
+/// device, dilation 1, groups 1 or depthwise (groups = input channels = `c_out`).
+pub fn covers(x: &Tensor<4>, c_out: usize, groups: usize, dilation: [usize; 2]) -> bool {
+    let c_in = x.dims()[1];
+    let grouping = groups == 1 || (groups == c_in && c_out == c_in);
+    grouping && dilation == [1, 1] && x.dtype() == DType::F32 && is_flex(&x.device())
 }
 
 /// Batch normalisation in training mode through [`GemmConvOps::bn_train`], and the batch

@@ -17,6 +17,7 @@ struct Case {
     k: [usize; 2],
     stride: [usize; 2],
     pad: [usize; 2],
+    groups: usize,
 }
 
 fn max_rel(a: Tensor<4>, b: Tensor<4>) -> f32 {
@@ -34,12 +35,12 @@ fn check(case: &Case) {
     let uniform = Distribution::Uniform(-1.0, 1.0);
     let x = Tensor::<4>::random([case.batch, case.c_in, case.h, case.w], uniform, &device);
     let w = Tensor::<4>::random(
-        [case.c_out, case.c_in, case.k[0], case.k[1]],
+        [case.c_out, case.c_in / case.groups, case.k[0], case.k[1]],
         uniform,
         &device,
     );
     let b = Tensor::<1>::random([case.c_out], uniform, &device);
-    assert!(covers(&x, 1, [1, 1]));
+    assert!(covers(&x, case.c_out, case.groups, [1, 1]));
     // A fixed random weighting of the outputs, so every output element has its own gradient.
     let probe = |y: &Tensor<4>| Tensor::<4>::random(y.dims(), uniform, &y.device());
 
@@ -52,7 +53,7 @@ fn check(case: &Case) {
         let y = if ours {
             conv2d(x.clone(), w.clone(), Some(b.clone()), case.stride, case.pad)
         } else {
-            let options = ConvOptions::new(case.stride, case.pad, [1, 1], 1);
+            let options = ConvOptions::new(case.stride, case.pad, [1, 1], case.groups);
             burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options)
         };
         (x, w, b, y)
@@ -89,6 +90,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [1, 1],
+            groups: 1,
         },
         Case {
             batch: 3,
@@ -99,6 +101,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [1, 1],
+            groups: 1,
         },
         // batch 1, odd and non-square sizes, no padding
         Case {
@@ -110,6 +113,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [0, 0],
+            groups: 1,
         },
         // strides, uneven kernel, padding larger than needed
         Case {
@@ -121,6 +125,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [2, 2],
             pad: [1, 1],
+            groups: 1,
         },
         Case {
             batch: 3,
@@ -131,6 +136,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [2, 5],
             stride: [3, 2],
             pad: [2, 1],
+            groups: 1,
         },
         Case {
             batch: 2,
@@ -141,6 +147,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [5, 5],
             stride: [1, 1],
             pad: [3, 3],
+            groups: 1,
         },
         // 1x1 (no column matrix) and strided 1x1
         Case {
@@ -152,6 +159,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [1, 1],
             stride: [1, 1],
             pad: [0, 0],
+            groups: 1,
         },
         Case {
             batch: 2,
@@ -162,6 +170,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [1, 1],
             stride: [2, 2],
             pad: [0, 0],
+            groups: 1,
         },
         // Stride 1 with 4+ input channels runs as shifted GEMMs on padded planes: no
         // padding, batch 1, non-square; padding larger than the kernel needs; an uneven
@@ -175,6 +184,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [0, 0],
+            groups: 1,
         },
         Case {
             batch: 2,
@@ -185,6 +195,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [5, 5],
             stride: [1, 1],
             pad: [3, 3],
+            groups: 1,
         },
         Case {
             batch: 3,
@@ -195,6 +206,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [2, 5],
             stride: [1, 1],
             pad: [2, 1],
+            groups: 1,
         },
         Case {
             batch: 7,
@@ -205,6 +217,64 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [1, 1],
+            groups: 1,
+        },
+        // Depthwise (one filter per channel): EfficientNet-style 3x3 same and 5x5 same,
+        // strided with odd sizes and no padding, batch 1 with a 2x4 kernel, uneven split.
+        Case {
+            batch: 3,
+            c_in: 6,
+            c_out: 6,
+            h: 10,
+            w: 9,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+            groups: 6,
+        },
+        Case {
+            batch: 2,
+            c_in: 4,
+            c_out: 4,
+            h: 8,
+            w: 8,
+            k: [5, 5],
+            stride: [1, 1],
+            pad: [2, 2],
+            groups: 4,
+        },
+        Case {
+            batch: 2,
+            c_in: 3,
+            c_out: 3,
+            h: 11,
+            w: 9,
+            k: [3, 3],
+            stride: [2, 2],
+            pad: [0, 0],
+            groups: 3,
+        },
+        Case {
+            batch: 1,
+            c_in: 5,
+            c_out: 5,
+            h: 7,
+            w: 6,
+            k: [2, 4],
+            stride: [2, 1],
+            pad: [1, 2],
+            groups: 5,
+        },
+        Case {
+            batch: 7,
+            c_in: 2,
+            c_out: 2,
+            h: 6,
+            w: 6,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+            groups: 2,
         },
         // more images than threads, uneven split
         Case {
@@ -216,6 +286,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             k: [3, 3],
             stride: [1, 1],
             pad: [1, 1],
+            groups: 1,
         },
     ];
     let shifted = cases.iter().filter(|c| geometry(c).shifted()).count();
@@ -236,6 +307,7 @@ fn geometry(c: &Case) -> Geometry {
         kw: c.k[1],
         stride: c.stride,
         pad: c.pad,
+        groups: c.groups,
     }
 }
 
@@ -252,11 +324,19 @@ fn plain_flex_forward_matches_and_other_devices_are_not_covered() {
         ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
     );
     assert!(max_rel(ours, theirs) < 1e-5);
-    assert!(!covers(&x, 2, [1, 1]), "groups");
-    assert!(!covers(&x, 1, [2, 1]), "dilation");
+    assert!(
+        !covers(&x, 4, 3, [1, 1]),
+        "groups other than 1 and depthwise"
+    );
+    assert!(covers(&x, 3, 3, [1, 1]), "depthwise");
+    assert!(
+        !covers(&x, 6, 3, [1, 1]),
+        "depthwise with a channel multiplier"
+    );
+    assert!(!covers(&x, 4, 1, [2, 1]), "dilation");
     #[allow(deprecated)]
     let nd = Tensor::<4>::zeros([1, 1, 4, 4], &Device::ndarray());
-    assert!(!covers(&nd, 1, [1, 1]), "ndarray device");
+    assert!(!covers(&nd, 1, 1, [1, 1]), "ndarray device");
 }
 
 #[test]
