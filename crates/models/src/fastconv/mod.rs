@@ -3,10 +3,11 @@
 //!
 //! burn-flex 0.22 computes a convolution's gradients with burn's generic fallbacks (a transposed
 //! convolution for the input, a convolution over swapped axes for the weights), which re-lay out
-//! every tensor on every call. Here each pass is im2col of one image onto one f32 GEMM of the
-//! faer's f32 GEMM (see [`kernel`]). [`conv2d`] takes this path on flex devices for the layers it
-//! covers (groups 1 or depthwise, dilation 1, symmetric padding, f32) and burn's `conv2d`
-//! everywhere else.
+//! every tensor on every call. Here each pass runs on faer's f32 GEMM: per kernel offset on
+//! shifted views of zero-padded planes for stride 1, im2col of one image otherwise (see
+//! [`kernel`]); depthwise convolutions are direct loops ([`depthwise`]). [`conv2d`] takes this
+//! path on flex devices for the layers it covers (groups 1 or depthwise, dilation 1, symmetric
+//! padding, f32) and burn's `conv2d` everywhere else.
 //! Values and gradients are checked against burn's own convolution in the tests.
 
 /// `$op(args...)`: a call of the `#[inline(always)]` function `$f` (which takes its arguments
