@@ -73,7 +73,7 @@ impl Geometry {
     /// use `Wp / OW` times the useful work (30/28 at deep-cnn's first layers, 9/7 at its last).
     /// Few input channels (a first layer on grey images) keep im2col: their GEMMs would be
     /// too thin.
-    pub(crate) fn shifted(&self) -> bool {
+    pub fn shifted(&self) -> bool {
         self.groups == 1 && self.stride == [1, 1] && !self.direct() && self.c_in >= SHIFTED_MIN_C_IN
     }
     /// The padded planes of [`Geometry::shifted`]: padded width `Wp`, plane length `S`
