@@ -121,28 +121,20 @@ impl Planes {
 }
 
 /// The weights `[C_out, C_in, kh, kw]` as `kh·kw` matrices `W_ij[C_out, C_in]`, one after
-/// another.
-fn weights_by_offset(g: &Geometry, w: &[f32]) -> Vec<f32> {
+/// another (`to_offsets`), or back.
+fn reorder_weights(g: &Geometry, w: &[f32], to_offsets: bool) -> Vec<f32> {
     let kk = g.kh * g.kw;
     let mut out = vec![0.0f32; w.len()];
     for co in 0..g.c_out {
         for ci in 0..g.c_in {
             for ij in 0..kk {
-                out[(ij * g.c_out + co) * g.c_in + ci] = w[(co * g.c_in + ci) * kk + ij];
-            }
-        }
-    }
-    out
-}
-
-/// The inverse of [`weights_by_offset`].
-fn weights_from_offsets(g: &Geometry, by_offset: &[f32]) -> Vec<f32> {
-    let kk = g.kh * g.kw;
-    let mut out = vec![0.0f32; by_offset.len()];
-    for co in 0..g.c_out {
-        for ci in 0..g.c_in {
-            for ij in 0..kk {
-                out[(co * g.c_in + ci) * kk + ij] = by_offset[(ij * g.c_out + co) * g.c_in + ci];
+                let natural = (co * g.c_in + ci) * kk + ij;
+                let by_offset = (ij * g.c_out + co) * g.c_in + ci;
+                if to_offsets {
+                    out[by_offset] = w[natural];
+                } else {
+                    out[natural] = w[by_offset];
+                }
             }
         }
     }
@@ -263,6 +255,21 @@ fn matmul(dst: &mut [f32], lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, accumulat
     faer::linalg::matmul::matmul(dst, beta, lhs, rhs, 1.0f32, Par::Seq);
 }
 
+/// The output columns `lo..hi` whose input column, for kernel column `j`, lies inside the
+/// image (the others read padding).
+#[inline(always)]
+fn valid_cols(g: &Geometry, j: usize) -> (usize, usize) {
+    let (_, ow) = g.out_hw();
+    let ([_, sw], [_, pw]) = (g.stride, g.pad);
+    let lo = pw.saturating_sub(j).div_ceil(sw);
+    let hi = if g.w + pw > j {
+        ((g.w + pw - j - 1) / sw + 1).min(ow)
+    } else {
+        0
+    };
+    (lo, hi)
+}
+
 /// `col[K, P]` of one image `x[C, H, W]` (arguments as one tuple, for `simd_op!`).
 #[inline(always)]
 fn im2col((g, x, col): (&Geometry, &[f32], &mut [f32])) {
@@ -275,13 +282,7 @@ fn im2col((g, x, col): (&Geometry, &[f32], &mut [f32])) {
         for i in 0..g.kh {
             for j in 0..g.kw {
                 let row = &mut col[((c * g.kh + i) * g.kw + j) * p..][..p];
-                // Output columns whose input column lies inside the image.
-                let lo = pw.saturating_sub(j).div_ceil(sw);
-                let hi = if g.w + pw > j {
-                    ((g.w + pw - j - 1) / sw + 1).min(ow)
-                } else {
-                    0
-                };
+                let (lo, hi) = valid_cols(g, j);
                 for oy in 0..oh {
                     let out = &mut row[oy * ow..(oy + 1) * ow];
                     let iy = (oy * sh + i) as isize - ph as isize;
@@ -322,12 +323,7 @@ fn col2im((g, col, x): (&Geometry, &[f32], &mut [f32])) {
         for i in 0..g.kh {
             for j in 0..g.kw {
                 let row = &col[((c * g.kh + i) * g.kw + j) * p..][..p];
-                let lo = pw.saturating_sub(j).div_ceil(sw);
-                let hi = if g.w + pw > j {
-                    ((g.w + pw - j - 1) / sw + 1).min(ow)
-                } else {
-                    0
-                };
+                let (lo, hi) = valid_cols(g, j);
                 if lo >= hi {
                     continue;
                 }
@@ -393,7 +389,7 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
 /// [`forward`] as shifted GEMMs ([`Geometry::shifted`]).
 fn forward_shifted(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (p, pl) = (g.p(), g.planes());
-    let wr = weights_by_offset(g, w);
+    let wr = reorder_weights(g, w, true);
     let mut y = zeroed(g.batch * g.c_out * p);
     let per = chunk(g.batch);
     y.par_chunks_mut(per * g.c_out * p)
@@ -498,7 +494,7 @@ fn weight_grad_shifted(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
             dw
         })
         .collect();
-    weights_from_offsets(g, &sum_parts(partials, g.c_out * g.k()))
+    reorder_weights(g, &sum_parts(partials, g.c_out * g.k()), false)
 }
 
 /// The element-wise sum of the threads' partial gradients.
@@ -556,7 +552,7 @@ pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
 /// nothing to the planes).
 fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, pl) = (g.p(), g.planes());
-    let wr = weights_by_offset(g, w);
+    let wr = reorder_weights(g, w, true);
     let mut dx = zeroed(g.batch * g.in_len());
     let per = chunk(g.batch);
     dx.par_chunks_mut(per * g.in_len())
