@@ -570,8 +570,10 @@ fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
                 let dy_wide = mat(&wide, g.c_out, pl.cols);
                 for ij in 0..g.kh * g.kw {
                     let off = (ij / g.kw) * pl.wp + ij % g.kw;
-                    // Written as the transposed product into a column-major view: faer 0.24
-                    // faults on the same product into the row-major strided view.
+                    // Written as the transposed product into a column-major view: faer
+                    // 0.24.4's `MatMut::from_row_major_slice_with_stride_mut` builds a
+                    // column-major view under its row-major length check, so writes through
+                    // it leave the slice (faer-rs pull request 267). `MatRef`'s is right.
                     let dst = MatMut::from_column_major_slice_with_stride_mut(
                         &mut planes[off..],
                         pl.cols,
