@@ -30,11 +30,7 @@ fn run_file(dir: &TempDir, text: &str) -> String {
 }
 
 fn run_folder(dir: &TempDir) -> std::path::PathBuf {
-    std::fs::read_dir(dir.path("res"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap()
+    crate::util::run_folder(&dir.path("res"))
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{TempDir, runner, stderr, stdout};
+use crate::util::{TempDir, read_json, runner, stderr, stdout};
 
 const TINY: &str = r#"
 name = "tiny"
@@ -36,9 +36,7 @@ fn results(dir: &std::path::Path) -> Vec<Value> {
         .collect();
     v.sort();
     v.iter()
-        .map(|p| {
-            serde_json::from_str(&std::fs::read_to_string(p.join("result.json")).unwrap()).unwrap()
-        })
+        .map(|p| read_json(&p.join("result.json")))
         .collect()
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::util::{TempDir, runner, stderr, stdout};
+use crate::util::{TempDir, find_run, read_json, run_folder, runner, stderr, stdout};
 
 const TINY: &str = r#"
 name = "tiny"
@@ -71,8 +71,7 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
     ] {
         assert!(run.join(f).is_file(), "missing {f}");
     }
-    let config: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let config = read_json(&run.join("config.json"));
     assert_eq!(config["seed"], 3);
     // No --backend: the fastest CPU backend, recorded (issue 14).
     assert_eq!(config["backend"], "flex (cpu)");
@@ -88,9 +87,7 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     assert_eq!(metrics.lines().next(), Some("epoch,loss,train_acc"));
     assert_eq!(metrics.lines().count(), 5);
-    let align: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("alignment.json")).unwrap())
-            .unwrap();
+    let align = read_json(&run.join("alignment.json"));
     let layers: Vec<&str> = align
         .as_array()
         .unwrap()
@@ -106,8 +103,7 @@ fn a_run_writes_its_directory_and_resumes_as_done() {
                 && l["spectrum"]["sigma"].is_array()
         );
     }
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap();
+    let result = read_json(&run.join("result.json"));
     assert_eq!(result["status"], "done");
     assert_eq!(result["epochs"], 4);
     let png = std::fs::read(run.join("alignment.png")).unwrap();
@@ -180,19 +176,13 @@ fn a_run_on_wgpu_matches_the_cpu_run() {
             &["run", "tiny.toml", "--out", backend, "--backend", backend],
         );
         assert!(out.status.success(), "{backend}: {}", stderr(&out));
-        let run = std::fs::read_dir(dir.path(backend))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.is_dir())
-            .unwrap();
-        let config: Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
-                .unwrap();
+        let run = run_folder(&dir.path(backend));
+        let config = read_json(&run.join("config.json"));
         assert!(config["backend"].as_str().unwrap().starts_with(backend));
-        let align: Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("alignment.json")).unwrap())
-                .unwrap();
-        align.as_array().unwrap().clone()
+        read_json(&run.join("alignment.json"))
+            .as_array()
+            .unwrap()
+            .clone()
     };
     let (cpu, gpu) = (alignment("cpu"), alignment("wgpu"));
     assert_eq!(cpu.len(), gpu.len());
@@ -250,12 +240,7 @@ fn a_run_killed_midway_resumes_from_its_checkpoint_and_ends_as_an_uninterrupted_
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let run_dir = |out: &str| {
-        std::fs::read_dir(dir.path(out))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.is_dir())
-    };
+    let run_dir = |out: &str| find_run(&dir.path(out));
     let saved = |p: &std::path::Path| -> Option<usize> {
         std::fs::read_dir(p.join("checkpoint"))
             .ok()?
@@ -359,14 +344,8 @@ fn the_cnn_kernels_train_what_burns_own_ops_train() {
         }
         let o = cmd.output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
-        let run = std::fs::read_dir(dir.path(out))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.is_dir())
-            .unwrap();
-        let config: Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap())
-                .unwrap();
+        let run = run_folder(&dir.path(out));
+        let config = read_json(&run.join("config.json"));
         let losses: Vec<f64> = std::fs::read_to_string(run.join("metrics.csv"))
             .unwrap()
             .lines()

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{TempDir, runner, stderr, stdout};
+use crate::util::{TempDir, run_folder, runner, stderr, stdout};
 
 /// 2 depths x 2 label modes x 2 seeds = 8 small runs, slow enough to be killed midway.
 const GRID: &str = r#"
@@ -351,11 +351,7 @@ fn measure_every_writes_the_alignment_history() {
     std::fs::write(dir.path("grid.toml"), text).unwrap();
     let out = runner(&dir.0, &["run", "grid.toml", "--out", "res"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let run = std::fs::read_dir(dir.path("res"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap();
+    let run = run_folder(&dir.path("res"));
     let history = std::fs::read_to_string(run.join("alignment_history.csv")).unwrap();
     let lines: Vec<&str> = history.lines().collect();
     assert_eq!(

@@ -46,6 +46,24 @@ pub fn runner(dir: &Path, args: &[&str]) -> Output {
         .expect("runner starts")
 }
 
+/// The first run folder under `out` (the only one in a single-run test), if there is one yet.
+pub fn find_run(out: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(out)
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+}
+
+/// The run folder under `out`.
+pub fn run_folder(out: &Path) -> PathBuf {
+    find_run(out).unwrap_or_else(|| panic!("no run folder in {}", out.display()))
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
