@@ -6,27 +6,21 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{Geometry, vectorized, zeroed};
+use super::kernel::{Geometry, pad, unpad, vectorized, zeroed};
 
 simd_op!(ForwardPlane<'a>(g: &'a Geometry, x: &'a [f32], w: &'a [f32], bias: f32, buf: &'a mut [f32], y: &'a mut [f32]) -> () = forward_plane);
 simd_op!(InputGradPlane<'a>(g: &'a Geometry, dy: &'a [f32], w: &'a [f32], buf: &'a mut [f32], dx: &'a mut [f32]) -> () = input_grad_plane);
 simd_op!(WeightGradPlane<'a>(g: &'a Geometry, x: &'a [f32], dy: &'a [f32], buf: &'a mut [f32], dw: &'a mut [f64]) -> () = weight_grad_plane);
 
-/// Padded width and the padded plane's length.
-fn padded(g: &Geometry) -> (usize, usize) {
-    let wp = g.w + 2 * g.pad[1];
-    (wp, (g.h + 2 * g.pad[0]) * wp)
-}
-
-/// One plane `x[H, W]` into the interior of `buf` (its border stays as it is: zero).
-#[inline(always)]
-fn pad_plane(g: &Geometry, x: &[f32], buf: &mut [f32]) {
-    let (wp, _) = padded(g);
-    let [ph, pw] = g.pad;
-    for (y, row) in x.chunks_exact(g.w).enumerate() {
-        for (d, &s) in buf[(y + ph) * wp + pw..][..g.w].iter_mut().zip(row) {
-            *d = s;
-        }
+/// One channel's sizes, so that [`kernel::pad`](super::kernel::pad), `unpad` and `planes`
+/// serve a single padded plane.
+fn one_plane(g: &Geometry) -> Geometry {
+    Geometry {
+        batch: 1,
+        c_in: 1,
+        c_out: 1,
+        groups: 1,
+        ..*g
     }
 }
 
@@ -44,9 +38,10 @@ type ForwardArgs<'a> = (
 #[inline(always)]
 fn forward_plane((g, x, w, bias, buf, y): ForwardArgs<'_>) {
     let (oh, ow) = g.out_hw();
-    let (wp, _) = padded(g);
+    let one = one_plane(g);
+    let wp = one.planes().wp;
     let [sh, sw] = g.stride;
-    pad_plane(g, x, buf);
+    pad((&one, x, buf));
     y.fill(bias);
     for oy in 0..oh {
         let yr = &mut y[oy * ow..][..ow];
@@ -72,9 +67,9 @@ fn forward_plane((g, x, w, bias, buf, y): ForwardArgs<'_>) {
 #[inline(always)]
 fn input_grad_plane((g, dy, w, buf, dx): (&Geometry, &[f32], &[f32], &mut [f32], &mut [f32])) {
     let (oh, ow) = g.out_hw();
-    let (wp, _) = padded(g);
+    let one = one_plane(g);
+    let wp = one.planes().wp;
     let [sh, sw] = g.stride;
-    let [ph, pw] = g.pad;
     buf.fill(0.0);
     for oy in 0..oh {
         let d = &dy[oy * ow..][..ow];
@@ -94,11 +89,7 @@ fn input_grad_plane((g, dy, w, buf, dx): (&Geometry, &[f32], &[f32], &mut [f32],
             }
         }
     }
-    for (y, out) in dx.chunks_exact_mut(g.w).enumerate() {
-        for (o, &v) in out.iter_mut().zip(&buf[(y + ph) * wp + pw..][..g.w]) {
-            *o = v;
-        }
-    }
+    unpad((&one, buf, dx));
 }
 
 /// `dw[kh, kw] += sum over outputs dy · x` (each output row's dot product in f32, rows summed
@@ -106,9 +97,10 @@ fn input_grad_plane((g, dy, w, buf, dx): (&Geometry, &[f32], &[f32], &mut [f32],
 #[inline(always)]
 fn weight_grad_plane((g, x, dy, buf, dw): (&Geometry, &[f32], &[f32], &mut [f32], &mut [f64])) {
     let (oh, ow) = g.out_hw();
-    let (wp, _) = padded(g);
+    let one = one_plane(g);
+    let wp = one.planes().wp;
     let [sh, sw] = g.stride;
-    pad_plane(g, x, buf);
+    pad((&one, x, buf));
     for oy in 0..oh {
         let d = &dy[oy * ow..][..ow];
         for i in 0..g.kh {
@@ -140,7 +132,7 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
         .zip(x.par_chunks(plane))
         .enumerate()
         .for_each_init(
-            || vec![0.0f32; padded(g).1],
+            || vec![0.0f32; one_plane(g).planes().len],
             |buf, (i, (yp, xp))| {
                 let c = i % g.c_in;
                 let b = bias.map_or(0.0, |b| b[c]);
@@ -162,7 +154,7 @@ pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
         .zip(dy.par_chunks(oh * ow))
         .enumerate()
         .for_each_init(
-            || vec![0.0f32; padded(g).1],
+            || vec![0.0f32; one_plane(g).planes().len],
             |buf, (i, (dxp, dyp))| {
                 let c = i % g.c_in;
                 vectorized(InputGradPlane(
@@ -185,7 +177,7 @@ pub fn weight_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let per_channel: Vec<Vec<f32>> = (0..g.c_in)
         .into_par_iter()
         .map(|c| {
-            let mut buf = vec![0.0f32; padded(g).1];
+            let mut buf = vec![0.0f32; one_plane(g).planes().len];
             let mut dw = vec![0.0f64; kk];
             for b in 0..g.batch {
                 let p = b * g.c_in + c;

@@ -79,7 +79,7 @@ impl Geometry {
     /// The padded planes of [`Geometry::shifted`]: padded width `Wp`, plane length `S`
     /// (`Hp·Wp` and `kw - 1` zeros, so the last offset's view stays inside its plane) and the
     /// number of output columns on the padded width, `OH·Wp`.
-    fn planes(&self) -> Planes {
+    pub(crate) fn planes(&self) -> Planes {
         let (oh, _) = self.out_hw();
         let wp = self.w + 2 * self.pad[1];
         let hp = self.h + 2 * self.pad[0];
@@ -96,13 +96,13 @@ pub const SHIFTED_MIN_C_IN: usize = 4;
 
 /// Sizes of the padded planes of [`Geometry::shifted`].
 #[derive(Debug, Clone, Copy)]
-struct Planes {
+pub(crate) struct Planes {
     /// Padded width `Wp`.
-    wp: usize,
+    pub wp: usize,
     /// Length of one channel's plane.
-    len: usize,
+    pub len: usize,
     /// Output columns on the padded width, `OH·Wp`.
-    cols: usize,
+    pub cols: usize,
 }
 
 impl Planes {
@@ -169,7 +169,7 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// One image `x[C, H, W]` into the interior of its padded planes (the borders are left as
 /// they are: zero, as the planes were allocated).
 #[inline(always)]
-fn pad((g, x, planes): (&Geometry, &[f32], &mut [f32])) {
+pub(crate) fn pad((g, x, planes): (&Geometry, &[f32], &mut [f32])) {
     let pl = g.planes();
     let [ph, pw] = g.pad;
     for c in 0..g.c_in {
@@ -182,7 +182,7 @@ fn pad((g, x, planes): (&Geometry, &[f32], &mut [f32])) {
 
 /// The interior of padded planes into an image `x[C, H, W]`.
 #[inline(always)]
-fn unpad((g, planes, x): (&Geometry, &[f32], &mut [f32])) {
+pub(crate) fn unpad((g, planes, x): (&Geometry, &[f32], &mut [f32])) {
     let pl = g.planes();
     let [ph, pw] = g.pad;
     for c in 0..g.c_in {
