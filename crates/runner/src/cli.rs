@@ -66,9 +66,12 @@ pub struct RunArgs {
     /// Compute backend [default: flex, the fastest CPU backend, when compiled in].
     #[arg(long)]
     pub backend: Option<crate::backend::Backend>,
-    /// Training runs in parallel [default: the number of cores].
+    /// Training runs in parallel [default: 1].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Compute threads of each job [default: the number of cores divided by the jobs, at least 1].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Run only the K-th (1-based) of N disjoint slices of the grid, e.g. 3/8.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,

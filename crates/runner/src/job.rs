@@ -31,6 +31,8 @@ pub struct RunEnv<'a> {
     pub device: &'a Device,
     /// Checkpoint when this much time has passed since the last one (zero: every epoch).
     pub checkpoint_every: Duration,
+    /// The compute threads of the pool the run trains on.
+    pub threads: usize,
 }
 
 /// The folder of a run's checkpoints.
@@ -161,6 +163,8 @@ pub fn run_one(
             seed: run.seed,
             backend: ctx.backend.name(),
             kernels: ctx.backend.kernels(),
+            subnormals: repalign_subnormals::current().describe(),
+            threads: ctx.threads,
             data_source: ctx.source.to_string(),
             versions: Versions::current(),
         },

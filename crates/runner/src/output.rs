@@ -23,6 +23,10 @@ pub struct ConfigRecord<'a> {
     /// On flex: `repalign` (this project's convolution, batch-norm and pooling kernels) or
     /// `burn` (burn's own operations, `REPALIGN_BURN_OPS=1`).
     pub kernels: &'static str,
+    /// Whether subnormal floats are flushed to zero on the threads that train (and how).
+    pub subnormals: &'static str,
+    /// The compute threads this run trained on.
+    pub threads: usize,
     pub data_source: String,
     pub versions: Versions,
 }

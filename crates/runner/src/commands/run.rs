@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use repalign_alignment::Report;
 use repalign_data::{Dataset, DatasetName, Source};
 
@@ -69,6 +70,8 @@ struct Plan {
     runs: Vec<Planned>,
     backend: Backend,
     jobs: usize,
+    /// Compute threads of each job's pool.
+    threads: usize,
     data_dir: Option<PathBuf>,
     checkpoint_every: Duration,
 }
@@ -111,10 +114,9 @@ impl Plan {
             .collect();
         let backend = args.backend.unwrap_or_else(Backend::default_compiled);
         let todo = runs.iter().filter(|r| r.state != State::Done).count();
-        let jobs = args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .clamp(1, todo.max(1));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs = args.jobs.unwrap_or(1).clamp(1, todo.max(1));
+        let threads = args.threads.unwrap_or(cores / jobs).max(1);
         Ok(Plan {
             name,
             out,
@@ -123,6 +125,7 @@ impl Plan {
             runs,
             backend,
             jobs,
+            threads,
             data_dir: args.data.clone(),
             checkpoint_every,
         })
@@ -207,8 +210,11 @@ impl Plan {
             }
         }
         output::create(&self.out)?;
+        // Each job computes on its own pool, so jobs x threads never exceeds what was asked for;
+        // its workers flush subnormals as they start.
+        let pools = job_pools(self.jobs, self.threads)?;
         eprintln!(
-            "{}: {} runs{}, {} already done, {} to run on {} ({} kernels) with {} job(s), results in {}",
+            "{}: {} runs{}, {} already done, {} to run on {} ({} kernels) with {} job(s) of {} thread(s), results in {}",
             self.name,
             self.runs.len(),
             self.shard_note(),
@@ -217,6 +223,7 @@ impl Plan {
             self.backend.name(),
             self.backend.kernels(),
             self.jobs,
+            self.threads,
             self.out.display()
         );
         let start = Instant::now();
@@ -225,61 +232,67 @@ impl Plan {
         let failed = AtomicUsize::new(0);
         let single = Mutex::new(None);
         std::thread::scope(|scope| {
-            for _ in 0..self.jobs {
+            for pool in &pools {
                 scope.spawn(|| {
-                    while let Some(planned) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
-                        let run = &planned.config;
-                        let (data, source) = match run.data.images() {
-                            Some(name) => {
-                                let (d, s) = &datasets[&name];
-                                (Some(d), s.clone())
+                    pool.install(|| {
+                        while let Some(planned) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                            let run = &planned.config;
+                            let (data, source) = match run.data.images() {
+                                Some(name) => {
+                                    let (d, s) = &datasets[&name];
+                                    (Some(d), s.clone())
+                                }
+                                None => (None, "teacher (synthetic)".to_string()),
+                            };
+                            let env = RunEnv {
+                                data,
+                                source: &source,
+                                backend: self.backend,
+                                device: &device,
+                                checkpoint_every: self.checkpoint_every,
+                                threads: self.threads,
+                            };
+                            let bar = progress.run(&run.run_id(), run.train.epochs);
+                            // A panic is a bug to fix at its source; here it fails one run, not the
+                            // sweep.
+                            let attempt =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    job::run_one(run, &env, &planned.dir, bar)
+                                }))
+                                .unwrap_or_else(|payload| {
+                                    let what = payload
+                                        .downcast_ref::<&str>()
+                                        .map(|s| s.to_string())
+                                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                                        .unwrap_or_else(|| "unknown".into());
+                                    Err(anyhow::anyhow!(
+                                        "internal error (a bug, please report it): {what}"
+                                    ))
+                                });
+                            if attempt.is_err() {
+                                failed.fetch_add(1, Ordering::SeqCst);
                             }
-                            None => (None, "teacher (synthetic)".to_string()),
-                        };
-                        let env = RunEnv {
-                            data,
-                            source: &source,
-                            backend: self.backend,
-                            device: &device,
-                            checkpoint_every: self.checkpoint_every,
-                        };
-                        let bar = progress.run(&run.run_id(), run.train.epochs);
-                        // A panic is a bug to fix at its source; here it fails one run, not the
-                        // sweep.
-                        let attempt =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                job::run_one(run, &env, &planned.dir, bar)
-                            }))
-                            .unwrap_or_else(|payload| {
-                                let what = payload
-                                    .downcast_ref::<&str>()
-                                    .map(|s| s.to_string())
-                                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                                    .unwrap_or_else(|| "unknown".into());
-                                Err(anyhow::anyhow!(
-                                    "internal error (a bug, please report it): {what}"
-                                ))
-                            });
-                        if attempt.is_err() {
-                            failed.fetch_add(1, Ordering::SeqCst);
+                            let outcome = match attempt {
+                                Ok((result, reports)) => {
+                                    if todo.len() == 1 {
+                                        *single.lock().unwrap_or_else(|p| p.into_inner()) = Some(
+                                            summary_table(run, &result, &reports, &planned.dir),
+                                        );
+                                    }
+                                    outcome_line(&result, &reports)
+                                }
+                                Err(e) => match job::record_failure(run, &planned.dir, &e) {
+                                    Ok(()) => format!("failed: {e:#}"),
+                                    Err(w) => {
+                                        format!(
+                                            "failed: {e:#} (and writing its result failed: {w:#})"
+                                        )
+                                    }
+                                },
+                            };
+                            progress.finished(&run.run_id(), &outcome);
                         }
-                        let outcome = match attempt {
-                            Ok((result, reports)) => {
-                                if todo.len() == 1 {
-                                    *single.lock().unwrap_or_else(|p| p.into_inner()) =
-                                        Some(summary_table(run, &result, &reports, &planned.dir));
-                                }
-                                outcome_line(&result, &reports)
-                            }
-                            Err(e) => match job::record_failure(run, &planned.dir, &e) {
-                                Ok(()) => format!("failed: {e:#}"),
-                                Err(w) => {
-                                    format!("failed: {e:#} (and writing its result failed: {w:#})")
-                                }
-                            },
-                        };
-                        progress.finished(&run.run_id(), &outcome);
-                    }
+                    })
                 });
             }
         });
@@ -313,6 +326,16 @@ impl Plan {
             ExitCode::SUCCESS
         })
     }
+}
+
+/// One rayon pool of `threads` compute threads per job; every worker flushes subnormals to zero
+/// as it starts ([`repalign_subnormals::pool`]). A job runs inside its pool (`install`), so
+/// burn-flex's, gemm's and faer's parallel loops split its work over those threads only.
+fn job_pools(jobs: usize, threads: usize) -> anyhow::Result<Vec<rayon::ThreadPool>> {
+    (0..jobs)
+        .map(|_| repalign_subnormals::pool(threads))
+        .collect::<Result<Vec<_>, _>>()
+        .context("starting the jobs' thread pools")
 }
 
 /// The exit code of a `runner run` in which at least one run failed (1 is any other error).
@@ -381,4 +404,65 @@ fn summary_table(run: &RunConfig, r: &RunResult, reports: &[Report], dir: &Path)
     }
     let _ = writeln!(s, "results in {}", dir.display());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use repalign_data::blobs;
+    use repalign_train::{EpochStats, Observer, Setup, Trainer};
+
+    use super::job_pools;
+    use crate::testing::tiny_run;
+
+    /// Checks, at the end of every epoch, that the thread training and every worker of its pool
+    /// read a subnormal times 1 as 0.
+    struct Flushed {
+        epochs: usize,
+        everywhere: bool,
+    }
+
+    impl Observer for Flushed {
+        fn epoch(&mut self, _stats: &EpochStats) {
+            let workers = rayon::broadcast(|_| !repalign_subnormals::subnormal_survives());
+            self.epochs += 1;
+            self.everywhere &= workers.iter().all(|&w| w)
+                && workers.len() == 2
+                && !repalign_subnormals::subnormal_survives();
+        }
+    }
+
+    #[test]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    fn subnormals_are_flushed_on_every_thread_of_a_job_while_it_trains() {
+        // A fresh thread (the test harness's threads have the default mode) starts the jobs'
+        // pools and trains inside one, as `runner run` does.
+        std::thread::spawn(|| {
+            let pools = job_pools(2, 2).unwrap();
+            assert_eq!(pools.len(), 2);
+            let run = tiny_run(
+                "kind = \"mlp\"\ndepth = 2\nwidth = 8",
+                "name = \"adam\"\nlr = 0.01",
+                3,
+            );
+            let task = blobs(64, 3);
+            let device = burn::tensor::Device::flex();
+            let setup = Setup {
+                model: &run.model,
+                optimizer: &run.optimizer,
+                train: &run.train,
+                seed: 0,
+            };
+            let mut seen = Flushed {
+                epochs: 0,
+                everywhere: true,
+            };
+            pools[1].install(|| Trainer::new(setup, &device).run(&task, &mut seen).unwrap());
+            assert_eq!(seen.epochs, 3);
+            assert!(seen.everywhere);
+            // The thread that started the pools was never switched: only the pools' workers are.
+            assert!(repalign_subnormals::subnormal_survives());
+        })
+        .join()
+        .unwrap();
+    }
 }
