@@ -9,10 +9,17 @@
 //!   and `s - a^2` in place of `s`; `d = g / (sqrt(s) + eps)`; with momentum
 //!   `b = momentum b + d`, `w -= lr b`, else `w -= lr d`.
 //!
+//! The updates run as one pass per parameter per step on the CPU backends ([`fused`]), with
+//! burn's arithmetic to the bit; [`OptimizerConfig::init_burn`] gives burn's own optimizers.
+//!
 //! Defaults follow PyTorch (Adam eps 1e-8, RMSProp alpha 0.99, eps 1e-8, no momentum), not
 //! burn's (eps 1e-5, RMSProp momentum 0.9), so that settings copied from papers mean the same.
 
 #![warn(missing_docs)]
+
+pub mod fused;
+
+pub use fused::{FusedAdam, FusedRmsProp, FusedSgd};
 
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -120,8 +127,9 @@ fn check(field: &'static str, value: f64, ok: bool, range: &'static str) -> Resu
     }
 }
 
-fn decay(weight_decay: f64) -> Option<WeightDecayConfig> {
-    (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32))
+/// The coupled L2 factor as burn rounds it (none when 0).
+fn decay(weight_decay: f64) -> Option<f32> {
+    (weight_decay > 0.0).then_some(weight_decay as f32)
 }
 
 impl OptimizerConfig {
@@ -197,9 +205,54 @@ impl OptimizerConfig {
         Ok(())
     }
 
-    /// burn's optimizer for these settings; step it with [`OptimizerConfig::lr`].
+    /// The optimizer for these settings (fused on the CPU backends, see [`fused`]); step it
+    /// with [`OptimizerConfig::lr`].
     pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
         self.validate()?;
+        Ok(match *self {
+            OptimizerConfig::Sgd {
+                momentum,
+                nesterov,
+                weight_decay,
+                ..
+            } => ModuleOptimizer::from(FusedSgd::new(
+                (momentum > 0.0).then_some((momentum, 0.0, nesterov)),
+                decay(weight_decay),
+            )),
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => ModuleOptimizer::from(FusedAdam::new(
+                beta1 as f32,
+                beta2 as f32,
+                eps as f32,
+                decay(weight_decay),
+            )),
+            OptimizerConfig::Rmsprop {
+                alpha,
+                eps,
+                momentum,
+                centered,
+                weight_decay,
+                ..
+            } => ModuleOptimizer::from(FusedRmsProp::new(
+                alpha as f32,
+                eps as f32,
+                momentum as f32,
+                centered,
+                decay(weight_decay),
+            )),
+        })
+    }
+
+    /// burn's own optimizer for these settings (the reference the fused steps are tested
+    /// against; the same arithmetic as tensor operations).
+    pub fn init_burn(&self) -> Result<ModuleOptimizer, OptimError> {
+        self.validate()?;
+        let decay = |wd: f64| decay(wd).map(WeightDecayConfig::new);
         Ok(match *self {
             OptimizerConfig::Sgd {
                 momentum,
