@@ -27,7 +27,7 @@ mod task;
 mod fuzz;
 
 pub use cifar::read_cifar10_batch;
-pub use dataset::{Dataset, DatasetName, Source, Split, load};
+pub use dataset::{Dataset, DatasetName, Source, Split, embedded_mnist, load};
 pub use digits::read_digits;
 pub use error::DataError;
 pub use features::{Matrix, parse_csv, read_matrix, read_vector};
