@@ -240,6 +240,72 @@ impl Accumulator {
         self.t.n += rows;
     }
 
+    /// Adds everything `other` accumulated, as if its rows had been pushed here: any split of
+    /// the rows, merged, gives the spectrum of the whole (to rounding). For workers or
+    /// distributed ranks that each accumulate a share. Errors when the two were made for
+    /// different shapes or options.
+    pub fn merge(&mut self, other: Accumulator) -> Result<(), AlignError> {
+        let (a, b) = (self.t, other.t);
+        if (a.d, a.c, a.options) != (b.d, b.c, b.options) {
+            return Err(AlignError::Mismatch(format!(
+                "cannot merge an accumulator of {} features and {} target columns ({:?}) into one of {} and {} ({:?})",
+                b.d, b.c, b.options, a.d, a.c, a.options
+            )));
+        }
+        match other.state {
+            State::Rows { phi, y } => {
+                if !y.is_empty() {
+                    self.add(phi, &y);
+                }
+            }
+            State::Gram { g: og, b: ob } => {
+                let (g, bm) = self.gram_mut();
+                *g += &og;
+                *bm += &ob;
+                self.t.n += b.n;
+            }
+        }
+        self.t.label_energy += b.label_energy;
+        Ok(())
+    }
+
+    /// The Gram state, folding the kept rows into it first when there are any.
+    fn gram_mut(&mut self) -> (&mut Mat<f64>, &mut Mat<f64>) {
+        let Tally { p, c, .. } = self.t;
+        if let State::Rows { phi, y } = &self.state {
+            let mut g = Mat::zeros(p, p);
+            let mut b = Mat::zeros(p, c);
+            fold(&mut g, &mut b, phi, y, p, c);
+            self.state = State::Gram { g, b };
+        }
+        match &mut self.state {
+            State::Gram { g, b } => (g, b),
+            State::Rows { .. } => unreachable!("converted above"),
+        }
+    }
+
+    /// The kept rows of `Phi` (row-major), while they are kept (n <= p).
+    pub(crate) fn kept_rows(&self) -> Option<&[f64]> {
+        match &self.state {
+            State::Rows { phi, .. } => Some(phi),
+            State::Gram { .. } => None,
+        }
+    }
+
+    /// `(G, B)` (lower triangle of G), folding the kept rows when there are any.
+    pub(crate) fn gram(&self) -> (Mat<f64>, Mat<f64>) {
+        let Tally { p, c, .. } = self.t;
+        match &self.state {
+            State::Rows { phi, y } => {
+                let mut g = Mat::zeros(p, p);
+                let mut b = Mat::zeros(p, c);
+                fold(&mut g, &mut b, phi, y, p, c);
+                (g, b)
+            }
+            State::Gram { g, b } => (g.clone(), b.clone()),
+        }
+    }
+
     /// Eigendecomposes what was accumulated and returns the exact spectrum.
     pub fn finish(self) -> Result<Spectrum, AlignError> {
         let t = self.t;
@@ -309,7 +375,7 @@ pub fn phi_rows<T: Copy + Into<f64>>(
 }
 
 /// `G += Phi^T Phi` (lower triangle) and `B += Phi^T Y` for a row-major batch.
-fn fold(g: &mut Mat<f64>, b: &mut Mat<f64>, phi: &[f64], y: &[f64], p: usize, c: usize) {
+pub(crate) fn fold(g: &mut Mat<f64>, b: &mut Mat<f64>, phi: &[f64], y: &[f64], p: usize, c: usize) {
     let rows = y.len() / c;
     if rows == 0 {
         return;

@@ -84,6 +84,19 @@ pub enum AlignError {
         /// Its side: n for the kernel, p for the Gram.
         size: usize,
     },
+    /// A label that is not one of the classes an accumulator was made for.
+    #[error("label {value} at row {row} is not one of the classes {classes}")]
+    UnknownClass {
+        /// Row, counted from 0 over every batch pushed so far.
+        row: usize,
+        /// The label found.
+        value: f64,
+        /// The classes, comma-separated.
+        classes: String,
+    },
+    /// Two accumulators that cannot be merged, or a class pair that does not exist.
+    #[error("{0}")]
+    Mismatch(String),
     /// A device (GPU) path could not run: wrong dtype, a size past the kernel's limits, a failed
     /// read-back.
     #[error("device: {0}")]

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod accumulate;
+mod classes;
 mod error;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
@@ -31,6 +32,7 @@ mod targets;
 mod tests;
 
 pub use accumulate::{Accumulator, Options, measure, phi_rows};
+pub use classes::ClassAccumulator;
 pub use error::AlignError;
 pub use grid::Grid;
 pub use probe::{Probe, halves, ridge_probe};

@@ -50,6 +50,10 @@ pub struct Report {
     pub options: Options,
     /// Scalar summaries of the spectrum.
     pub summary: SummaryReport,
+    /// For three or more classes: the mean over class pairs of the binary auc measured on
+    /// each pair's rows alone (the number comparable with binary tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_mean_auc: Option<f64>,
     /// The curve on the requested grid.
     pub curve: CurveReport,
     /// The exact breakpoints the curve and summary come from.
@@ -69,6 +73,7 @@ impl Report {
             label_energy: spectrum.label_energy,
             options,
             summary: spectrum.summary(),
+            pair_mean_auc: None,
             curve: CurveReport {
                 grid: grid.name().to_string(),
                 thresholds: curve.thresholds,
@@ -80,6 +85,12 @@ impl Report {
                 energy: spectrum.energy.clone(),
             },
         }
+    }
+
+    /// The same report with the mean pair auc of its classes.
+    pub fn with_pair_mean_auc(mut self, auc: Option<f64>) -> Self {
+        self.pair_mean_auc = auc;
+        self
     }
 
     /// The same report, named as a layer.

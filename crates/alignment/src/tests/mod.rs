@@ -268,7 +268,8 @@ fn multiclass_and_regression_match_thin_svd() {
     let labels: Vec<f64> = (0..n).map(|i| (i % 4) as f64).collect();
     let y = Targets::multiclass(&labels).unwrap();
     assert_eq!(y.columns(), 4);
-    assert_eq!(y.energy(), (n * 4) as f64);
+    // Centred one-vs-rest: 4 n sum pi (1 - pi) = 4 n 4 (1/4)(3/4) = 3 n.
+    assert_eq!(y.energy(), (n * 3) as f64);
     check_case("multiclass", &f, d, &y, Options::default());
     let wide = rng.normals(30 * 50);
     let yw = Targets::multiclass(&labels[..30]).unwrap();
@@ -659,3 +660,5 @@ fn task_inference() {
     assert_eq!(Task::infer(&[0.0, 1.0, 2.5], 1000), None);
     assert_eq!(Task::infer(&[0.0, 1.0, 2.0, 3.0], 3), None);
 }
+
+mod classes;
