@@ -206,7 +206,20 @@ fn the_shipped_digits_file_runs_as_multiclass() {
     assert_eq!(v["n"], 1797);
     assert_eq!(v["p"], 65);
     assert_eq!(v["task"], "multiclass");
-    assert_eq!(v["label_energy"], 17970.0);
+    // Centred one-vs-rest: ||Y||^2 = 4 (n - sum_k n_k^2 / n) for the digits' class counts
+    // 178, 182, 177, 183, 181, 182, 181, 179, 174, 180.
+    let counts = [
+        178.0, 182.0, 177.0, 183.0, 181.0, 182.0, 181.0, 179.0, 174.0, 180.0,
+    ];
+    let want = 4.0 * (1797.0 - counts.iter().map(|c: &f64| c * c).sum::<f64>() / 1797.0);
+    assert!(
+        (v["label_energy"].as_f64().unwrap() - want).abs() < 1e-9,
+        "{}",
+        v["label_energy"]
+    );
+    // The mean over the 45 class pairs of the binary auc, beside the 10-class auc.
+    let pairs = v["pair_mean_auc"].as_f64().unwrap();
+    assert!(pairs > v["summary"]["auc"].as_f64().unwrap(), "{pairs}");
     // Natural images are aligned with their true labels beyond the null.
     let s = &v["summary"];
     assert!(s["auc"].as_f64().unwrap() > s["auc_null"].as_f64().unwrap());

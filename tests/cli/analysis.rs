@@ -195,7 +195,7 @@ fn efficientnet_probed_untrained_with_a_tidy_probes_file() {
     let mut lines = probes.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "run_id,experiment,dataset,model,weights,width,seed,pair,layer,layer_index,n,p,auc,auc_null,k90,top1,probe_acc"
+        "run_id,experiment,dataset,model,weights,width,seed,pair,layer,layer_index,n,p,auc,pair_mean_auc,auc_null,k90,top1,probe_acc"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // input, stem, block0..block15 and head (each with its _gap view), pooled: 38 layers.
@@ -207,8 +207,15 @@ fn efficientnet_probed_untrained_with_a_tidy_probes_file() {
         );
         let n: usize = r[10].parse().unwrap();
         assert_eq!(n, if r[7] == "all" { 40 } else { 8 }, "{r:?}");
-        let acc: f64 = r[16].parse().unwrap();
+        let acc: f64 = r[17].parse().unwrap();
         assert!((0.0..=1.0).contains(&acc), "{r:?}");
+        // The 10-class task has the mean over its 45 class pairs beside its auc; a pair has none.
+        if r[7] == "all" {
+            let pairs: f64 = r[13].parse().unwrap();
+            assert!((0.0..=1.0).contains(&pairs), "{r:?}");
+        } else {
+            assert_eq!(r[13], "", "{r:?}");
+        }
     }
     let layers: Vec<&str> = rows.iter().take(38).map(|r| r[8]).collect();
     assert_eq!(layers[..4], ["input", "stem", "stem_gap", "block0"]);
@@ -229,8 +236,25 @@ fn a_missing_weights_file_is_named_before_anything_runs() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("model.weights = nope/lite0.pth") && err.contains("fetch-data"),
+        err.contains("model.weights = nope/lite0.pth: data/nope/lite0.pth does not exist")
+            && err.contains("fetch-data"),
         "{err}"
     );
     assert!(!dir.path("res").exists(), "nothing ran: {err}");
+    // With --data, the relative path is looked up there, and the error names the full path.
+    let out = runner(
+        &dir.0,
+        &["run", "e.toml", "--out", "res", "--data", "/elsewhere/d"],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("/elsewhere/d/nope/lite0.pth does not exist")
+            && err.contains("scripts/fetch-data.sh /elsewhere/d"),
+        "{err}"
+    );
+    // A path that exists relative to the working folder (the old convention) gets a hint.
+    std::fs::create_dir_all(dir.path("nope")).unwrap();
+    std::fs::write(dir.path("nope/lite0.pth"), b"x").unwrap();
+    let err = stderr(&runner(&dir.0, &["run", "e.toml", "--out", "res"]));
+    assert!(err.contains("looked up in the data folder"), "{err}");
 }

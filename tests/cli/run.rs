@@ -364,3 +364,81 @@ fn the_cnn_kernels_train_what_burns_own_ops_train() {
         assert!((x - y).abs() <= 1e-4 * x.abs().max(1e-3), "{a:?} vs {b:?}");
     }
 }
+
+/// A CIFAR-10 binary folder (`cifar-10-batches-bin/`) of `per_class` records of classes 0 and
+/// 1 per batch file, whose pixels carry the class: class 1's images are brighter in the red
+/// plane and darker in the blue one, plus noise, so the input is aligned with the labels.
+fn cifar10_folder(root: &std::path::Path, per_class: usize) {
+    let d = root.join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 58) as u8 // 0..63
+    };
+    for file in (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(["test_batch.bin".to_string()])
+    {
+        let mut bytes = Vec::new();
+        for i in 0..2 * per_class {
+            let label = (i % 2) as u8;
+            bytes.push(label);
+            for plane in 0..3 {
+                let base: u8 = match (plane, label) {
+                    (0, 1) | (2, 0) => 150,
+                    _ => 60,
+                };
+                bytes.extend((0..1024).map(|_| base + noise()));
+            }
+        }
+        std::fs::write(d.join(file), bytes).unwrap();
+    }
+}
+
+#[test]
+fn the_authors_cifar10_demo_trains_the_3072_input_mlp_and_measures_every_layer() {
+    let dir = TempDir::new("cifar10-demo");
+    // 5 batch files of 100 + 100 records: 500 training images of each class.
+    cifar10_folder(&dir.path("data"), 100);
+    let file = crate::util::workspace().join("experiments/demo-cifar10.toml");
+    let out = runner(
+        &dir.0,
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--data",
+            "data",
+            "--out",
+            "res",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = run_folder(&dir.path("res"));
+    let result = read_json(&run.join("result.json"));
+    assert_eq!(result["status"], "done");
+    assert_eq!(result["epochs"], 100);
+    let layers = read_json(&run.join("alignment.json"));
+    let layers = layers.as_array().unwrap();
+    let names: Vec<&str> = layers
+        .iter()
+        .map(|l| l["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["input", "hidden1", "hidden2", "hidden3"]);
+    assert_eq!(layers[0]["p"], 3073);
+    assert_eq!(layers[0]["n"], 1000);
+    assert_eq!(layers[0]["curve"]["grid"], "demo");
+    for l in &layers[1..] {
+        assert_eq!(l["p"], 129);
+    }
+    // The generated input carries the class: well above its null baseline.
+    let input = &layers[0]["summary"];
+    assert!(
+        input["auc"].as_f64().unwrap() > 2.0 * input["auc_null"].as_f64().unwrap(),
+        "{input}"
+    );
+    let config = read_json(&run.join("config.json"));
+    assert_eq!(config["config"]["data"]["dataset"], "cifar10");
+}

@@ -66,7 +66,7 @@ pub struct RunArgs {
     /// Compute backend [default: flex, the fastest CPU backend, when compiled in].
     #[arg(long)]
     pub backend: Option<crate::backend::Backend>,
-    /// Training runs in parallel [default: 1].
+    /// Training runs in parallel [default: the number of cores, at most the runs to do].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Compute threads of each job [default: the number of cores divided by the jobs, at least 1].

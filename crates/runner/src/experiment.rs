@@ -242,19 +242,56 @@ impl RunConfig {
                 .map_err(|e| anyhow!(e))?;
         }
         self.optimizer.validate().context("optimizer")?;
-        if let ModelConfig::EfficientNet(e) = &self.model
-            && let repalign_models::Weights::File(f) = &e.weights
-            && !f.is_file()
-        {
-            bail!(
-                "model.weights = {}: no such file (scripts/fetch-data.sh data fetches EfficientNet-Lite0's weights; weights = \"random\" needs none)",
-                f.display()
-            );
-        }
         if let Some(analysis) = &self.analysis {
             analysis.validate(self).context("analysis")?;
         }
         Ok(())
+    }
+
+    /// The model with its weights file resolved: a relative path is looked up in the data
+    /// folder `data`, an absolute one is used as it is. The run's identity keeps the path as
+    /// written, so a run id does not depend on where the data lives.
+    pub fn model_in(&self, data: &Path) -> ModelConfig {
+        let mut model = self.model.clone();
+        if let ModelConfig::EfficientNet(e) = &mut model
+            && let repalign_models::Weights::File(f) = &mut e.weights
+            && f.is_relative()
+        {
+            *f = data.join(&*f);
+        }
+        model
+    }
+
+    /// Checks that the weights file the model names (resolved in `data`, see
+    /// [`RunConfig::model_in`]) is there.
+    pub fn check_weights(&self, data: &Path) -> anyhow::Result<()> {
+        let (ModelConfig::EfficientNet(written), ModelConfig::EfficientNet(resolved)) =
+            (&self.model, &self.model_in(data))
+        else {
+            return Ok(());
+        };
+        let (repalign_models::Weights::File(w), repalign_models::Weights::File(f)) =
+            (&written.weights, &resolved.weights)
+        else {
+            return Ok(());
+        };
+        if f.is_file() {
+            return Ok(());
+        }
+        let hint = if w.is_relative() && w.is_file() {
+            format!(
+                " (a relative path is looked up in the data folder; {} exists here: write it relative to the data folder, or absolute)",
+                w.display()
+            )
+        } else {
+            String::new()
+        };
+        bail!(
+            "model.weights = {}: {} does not exist{hint}. `scripts/fetch-data.sh {}` fetches EfficientNet-Lite0's weights; weights = \"random\" needs none",
+            w.display(),
+            f.display(),
+            data.display()
+        )
     }
 
     /// Canonical JSON of the config: the identity of a run.
@@ -465,6 +502,36 @@ mod tests {
     use super::*;
 
     const DEMO: &str = include_str!("../../../experiments/demo.toml");
+
+    #[test]
+    fn a_relative_weights_path_is_looked_up_in_the_data_folder() {
+        let text = include_str!("../../../experiments/pretrained.toml");
+        let runs = parse(text).unwrap();
+        let weights = |m: &ModelConfig| match m {
+            ModelConfig::EfficientNet(e) => e.weights.clone(),
+            _ => panic!("an EfficientNet"),
+        };
+        let data = Path::new("/somewhere/data");
+        let resolved = weights(&runs[0].model_in(data));
+        assert_eq!(
+            resolved,
+            repalign_models::Weights::File(
+                "/somewhere/data/efficientnet-lite0/efficientnet-lite0-57934424.pth".into()
+            )
+        );
+        assert_eq!(
+            weights(&runs[1].model_in(data)),
+            repalign_models::Weights::Random
+        );
+        let mut absolute = runs[0].clone();
+        if let ModelConfig::EfficientNet(e) = &mut absolute.model {
+            e.weights = repalign_models::Weights::File("/abs/w.pth".into());
+        }
+        assert_eq!(
+            weights(&absolute.model_in(data)),
+            repalign_models::Weights::File("/abs/w.pth".into())
+        );
+    }
 
     #[test]
     fn demo_file_parses_to_the_spec_recipe() {

@@ -33,6 +33,8 @@ pub struct RunEnv<'a> {
     pub checkpoint_every: Duration,
     /// The compute threads of the pool the run trains on.
     pub threads: usize,
+    /// The data folder, where a relative weights path is looked up.
+    pub data_dir: &'a Path,
 }
 
 /// The folder of a run's checkpoints.
@@ -180,8 +182,9 @@ pub fn run_one(
         device: ctx.device,
         history: Vec::new(),
     };
+    let model = run.model_in(ctx.data_dir);
     let setup = Setup {
-        model: &run.model,
+        model: &model,
         optimizer: &run.optimizer,
         train: &run.train,
         seed: run.seed,

@@ -6,7 +6,8 @@ use anyhow::Context;
 use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 use repalign_alignment::{
-    Accumulator, AlignError, Options, Report, Spectrum, Targets, Task as TargetTask,
+    Accumulator, AlignError, ClassAccumulator, Options, Report, Spectrum, Targets,
+    Task as TargetTask,
 };
 use repalign_data::Task;
 use repalign_models::Model;
@@ -16,7 +17,7 @@ use repalign_train::{Evaluation, LossKind, batch_loss, gather, predictions, scal
 use crate::experiment::MeasureConfig;
 
 /// Alignment targets for labels `0..num_classes`: binary for two classes (label 0 is -1),
-/// one-vs-rest for more.
+/// centred one-vs-rest for more.
 pub fn targets(labels: &[u32], num_classes: usize) -> anyhow::Result<Targets> {
     let y: Vec<f64> = labels.iter().map(|&l| l as f64).collect();
     let task = if num_classes == 2 {
@@ -27,43 +28,97 @@ pub fn targets(labels: &[u32], num_classes: usize) -> anyhow::Result<Targets> {
     Ok(Targets::new(task, &y)?)
 }
 
-/// One layer's accumulator: on the host in f64, or, when the model runs on the GPU, on the
-/// device through the alignment crate's Gram kernel (the activations never leave the device).
+/// One layer's accumulators. Binary targets: one accumulator. Three or more classes: one per
+/// class, which gives the centred multi-class spectrum and every class pair's. When the model
+/// runs on the GPU, the spectrum is accumulated on the device through the alignment crate's
+/// Gram kernel (the activations never leave it); for three or more classes the pairs are
+/// measured on the host from the activations read back.
 enum LayerAccumulator {
     Host(Accumulator),
+    Classes(ClassAccumulator),
     #[cfg(feature = "wgpu")]
-    Device(repalign_alignment::gpu::DeviceAccumulator),
+    Device(
+        repalign_alignment::gpu::DeviceAccumulator,
+        Option<ClassAccumulator>,
+    ),
+}
+
+/// The accumulators of a layer of `p` features, for `targets`.
+fn class_accumulator(p: usize, targets: &Targets, options: Options) -> Option<ClassAccumulator> {
+    (targets.task() == TargetTask::Multiclass && targets.columns() >= 3).then(|| {
+        ClassAccumulator::new(p, targets.classes(), options)
+            .expect("targets have at least two classes")
+    })
 }
 
 impl LayerAccumulator {
-    fn new(p: usize, c: usize, options: Options, device: &Device) -> Self {
+    fn new(p: usize, targets: &Targets, options: Options, device: &Device) -> Self {
         #[cfg(feature = "wgpu")]
         if crate::backend::Backend::Wgpu
             .device()
             .is_ok_and(|gpu| &gpu == device)
         {
-            return LayerAccumulator::Device(repalign_alignment::gpu::DeviceAccumulator::new(
-                p, c, options, device,
-            ));
+            return LayerAccumulator::Device(
+                repalign_alignment::gpu::DeviceAccumulator::new(
+                    p,
+                    targets.columns(),
+                    options,
+                    device,
+                ),
+                class_accumulator(p, targets, options),
+            );
         }
         let _ = device;
-        LayerAccumulator::Host(Accumulator::new(p, c, options))
+        LayerAccumulator::host(p, targets, options)
     }
 
-    fn push(&mut self, h: Tensor<2>, y: &[f64]) -> anyhow::Result<()> {
+    /// Accumulators on the host (for the input).
+    fn host(d: usize, targets: &Targets, options: Options) -> Self {
+        match class_accumulator(d, targets, options) {
+            Some(classes) => LayerAccumulator::Classes(classes),
+            None => LayerAccumulator::Host(Accumulator::new(d, targets.columns(), options)),
+        }
+    }
+
+    /// Adds a batch of host values (row-major), the rows of the targets and the labels.
+    fn push_values(&mut self, h: &[f32], y: &[f64], labels: &[f64]) -> anyhow::Result<()> {
         match self {
-            LayerAccumulator::Host(acc) => acc.push(&repalign_train::values(h), y)?,
+            LayerAccumulator::Host(acc) => acc.push(h, y)?,
+            LayerAccumulator::Classes(acc) => acc.push(h, labels)?,
             #[cfg(feature = "wgpu")]
-            LayerAccumulator::Device(acc) => acc.push(h, y)?,
+            LayerAccumulator::Device(..) => {
+                anyhow::bail!("a device accumulator takes device tensors")
+            }
         }
         Ok(())
     }
 
-    fn finish(self) -> Result<Spectrum, AlignError> {
+    /// Adds a batch: the layer's values `h`, the rows of the targets and the labels.
+    fn push(&mut self, h: Tensor<2>, y: &[f64], labels: &[f64]) -> anyhow::Result<()> {
+        #[cfg(feature = "wgpu")]
+        if let LayerAccumulator::Device(acc, classes) = self {
+            if let Some(classes) = classes {
+                classes.push(&repalign_train::values(h.clone()), labels)?;
+            }
+            return Ok(acc.push(h, y)?);
+        }
+        self.push_values(&repalign_train::values(h), y, labels)
+    }
+
+    /// The spectrum, and for three or more classes the mean auc over class pairs.
+    fn finish(self) -> Result<(Spectrum, Option<f64>), AlignError> {
+        let pairs = |c: &ClassAccumulator| c.pair_mean_auc(None).map(Some);
         match self {
-            LayerAccumulator::Host(acc) => acc.finish(),
+            LayerAccumulator::Host(acc) => Ok((acc.finish()?, None)),
+            LayerAccumulator::Classes(acc) => Ok((acc.finish()?, pairs(&acc)?)),
             #[cfg(feature = "wgpu")]
-            LayerAccumulator::Device(acc) => acc.finish(),
+            LayerAccumulator::Device(acc, classes) => {
+                let pair = match &classes {
+                    Some(c) => pairs(c)?,
+                    None => None,
+                };
+                Ok((acc.finish()?, pair))
+            }
         }
     }
 }
@@ -79,13 +134,13 @@ pub fn measure_layers(
     device: &Device,
 ) -> anyhow::Result<(Vec<Report>, Evaluation)> {
     let targets = targets(&task.train_y, task.num_classes)?;
-    let c = targets.columns();
     let d = task.input_len();
     let options = config.options();
     let names: Vec<String> = std::iter::once("input".to_string())
         .chain(model.layer_names())
         .collect();
-    let mut input = Accumulator::new(d, c, options);
+    let mut input = LayerAccumulator::host(d, &targets, options);
+    let labels: Vec<f64> = task.train_y.iter().map(|&l| f64::from(l)).collect();
     let mut layers: Vec<Option<LayerAccumulator>> = (1..names.len()).map(|_| None).collect();
     let (mut loss_sum, mut correct) = (0.0, 0usize);
     let n = config
@@ -96,13 +151,14 @@ pub fn measure_layers(
         let (start, end) = (idx[0], idx[idx.len() - 1] + 1);
         let y = targets.rows(start, end);
         input
-            .push(&task.train_x[start * d..end * d], y)
+            .push_values(&task.train_x[start * d..end * d], y, &labels[start..end])
             .context("input")?;
         let out = model.forward(gather(&task.train_x, d, idx, device));
         for (k, h) in out.hidden.into_iter().enumerate() {
             let [_, p] = h.dims();
-            let acc = layers[k].get_or_insert_with(|| LayerAccumulator::new(p, c, options, device));
-            acc.push(h, y)
+            let acc = layers[k]
+                .get_or_insert_with(|| LayerAccumulator::new(p, &targets, options, device));
+            acc.push(h, y, &labels[start..end])
                 .with_context(|| format!("{} (batch {b})", names[k + 1]))?;
         }
         let labels = &task.train_y[start..end];
@@ -115,8 +171,10 @@ pub fn measure_layers(
     }
     let grid = config.grid.grid();
     let task_kind = targets.task();
+    let (spectrum, pairs) = input.finish().context("input")?;
     let mut reports = vec![
-        Report::new(&input.finish().context("input")?, task_kind, &grid, options)
+        Report::new(&spectrum, task_kind, &grid, options)
+            .with_pair_mean_auc(pairs)
             .with_layer("input"),
     ];
     // The layers' eigendecompositions are independent: one per core at a time.
@@ -124,11 +182,15 @@ pub fn measure_layers(
         .into_par_iter()
         .map(|acc| acc.map(LayerAccumulator::finish))
         .collect();
-    for (spectrum, name) in spectra.into_iter().zip(names.iter().skip(1)) {
-        let spectrum = spectrum
+    for (measured, name) in spectra.into_iter().zip(names.iter().skip(1)) {
+        let (spectrum, pairs) = measured
             .context("no batches")?
             .with_context(|| name.clone())?;
-        reports.push(Report::new(&spectrum, task_kind, &grid, options).with_layer(name.clone()));
+        reports.push(
+            Report::new(&spectrum, task_kind, &grid, options)
+                .with_pair_mean_auc(pairs)
+                .with_layer(name.clone()),
+        );
     }
     Ok((
         reports,

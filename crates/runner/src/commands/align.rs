@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use repalign_alignment::{Grid, Options, Report, Targets, Task, measure};
+use repalign_alignment::{ClassAccumulator, Grid, Options, Report, Targets, Task, measure};
 
 use crate::backend::Backend;
 use crate::cli::{AlignArgs, GridArg, TaskArg};
@@ -70,7 +70,10 @@ pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
         Backend::Wgpu => on_device(&plan)?,
     }
     .with_context(|| format!("{}", args.features.display()))?;
-    let report = Report::new(&spectrum, plan.targets.task(), &plan.grid, plan.options);
+    let report = Report::new(&spectrum, plan.targets.task(), &plan.grid, plan.options)
+        .with_pair_mean_auc(
+            pair_mean_auc(&plan).with_context(|| format!("{}", args.features.display()))?,
+        );
     let json = serde_json::to_string(&report)?;
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;
@@ -87,6 +90,27 @@ pub fn run(args: &AlignArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For three or more classes, the mean over class pairs of the binary auc on each pair's rows.
+fn pair_mean_auc(plan: &Plan) -> anyhow::Result<Option<f64>> {
+    let t = &plan.targets;
+    if t.task() != Task::Multiclass || t.classes().len() < 3 {
+        return Ok(None);
+    }
+    let f = &plan.features;
+    let c = t.columns();
+    // The class of each row: the column where its centred target is positive.
+    let labels: Vec<f64> = (0..t.len())
+        .map(|j| {
+            let row = t.rows(j, j + 1);
+            let k = (0..c).find(|&k| row[k] > 0.0).unwrap_or(0);
+            t.classes()[k]
+        })
+        .collect();
+    let mut acc = ClassAccumulator::new(f.cols, t.classes(), plan.options)?;
+    acc.push(&f.data, &labels)?;
+    Ok(Some(acc.pair_mean_auc(None)?))
 }
 
 /// The measure with the Gram accumulated on the GPU: the features go up in f32, batch by batch
@@ -154,7 +178,12 @@ fn human(args: &AlignArgs, plan: &Plan, r: &Report) -> String {
     let classes = plan.targets.classes();
     let task = match plan.targets.task() {
         Task::Binary => format!("binary ({} -> -1, {} -> +1)", classes[0], classes[1]),
-        Task::Multiclass => format!("multiclass ({} classes, one-vs-rest)", classes.len()),
+        Task::Multiclass => format!(
+            "multiclass ({} classes, centred one-vs-rest; a perfect code reaches about {:.2})",
+            classes.len(),
+            // c - 1 class directions share the spectrum: ~1/sqrt(c - 1) of the area at best.
+            1.0 / ((classes.len() - 1) as f64).sqrt()
+        ),
         Task::Regression => format!(
             "regression (min-max scaled from [{}, {}])",
             classes[0], classes[1]
@@ -174,6 +203,12 @@ fn human(args: &AlignArgs, plan: &Plan, r: &Report) -> String {
         "auc {:.4}  (null {:.4})  k90 {k90}  top1 {:.4}  top10 {:.4}  kta {:.4}",
         m.auc, m.auc_null, m.top1, m.top10, m.kta
     );
+    if let Some(pairs) = r.pair_mean_auc {
+        let _ = writeln!(
+            s,
+            "pair_mean_auc {pairs:.4}  (mean over class pairs of the binary auc on each pair's rows)"
+        );
+    }
     let (name, step) = match plan.grid {
         Grid::Demo => ("tau", 6),
         Grid::Normalized { points } => ("t = tau/sqrt(n)", (points / 10).max(1)),

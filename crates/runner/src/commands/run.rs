@@ -114,8 +114,15 @@ impl Plan {
             .collect();
         let backend = args.backend.unwrap_or_else(Backend::default_compiled);
         let todo = runs.iter().filter(|r| r.state != State::Done).count();
+        let data = args.data.as_deref().unwrap_or(Path::new(DEFAULT_DATA));
+        for r in runs.iter().filter(|r| r.state != State::Done) {
+            r.config.check_weights(data)?;
+        }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let jobs = args.jobs.unwrap_or(1).clamp(1, todo.max(1));
+        // One job per core, each on one thread: a sweep's small GEMMs gain nothing from a
+        // second thread (sweep-depth: 481 s as 2 jobs of 1 thread, 957 s as 1 job of 2 threads,
+        // README). One run alone gets every core.
+        let jobs = args.jobs.unwrap_or(cores).clamp(1, todo.max(1));
         let threads = args.threads.unwrap_or(cores / jobs).max(1);
         Ok(Plan {
             name,
@@ -251,6 +258,10 @@ impl Plan {
                                 device: &device,
                                 checkpoint_every: self.checkpoint_every,
                                 threads: self.threads,
+                                data_dir: self
+                                    .data_dir
+                                    .as_deref()
+                                    .unwrap_or(Path::new(DEFAULT_DATA)),
                             };
                             let bar = progress.run(&run.run_id(), run.train.epochs);
                             // A panic is a bug to fix at its source; here it fails one run, not the

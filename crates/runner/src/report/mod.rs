@@ -131,6 +131,8 @@ struct Row<'a> {
     n: Option<usize>,
     p: Option<usize>,
     auc: f64,
+    /// Three or more classes: the mean over class pairs of the binary auc on each pair's rows.
+    pair_mean_auc: Option<f64>,
     auc_null: f64,
     k90: Option<usize>,
     top1: f64,
@@ -244,6 +246,7 @@ impl Report {
                 n: layer.map(|(_, l)| l.n),
                 p: layer.map(|(_, l)| l.p),
                 auc: layer.map_or(f64::NAN, |(_, l)| l.summary.auc),
+                pair_mean_auc: layer.and_then(|(_, l)| l.pair_mean_auc),
                 auc_null: layer.map_or(f64::NAN, |(_, l)| l.summary.auc_null),
                 k90: layer.and_then(|(_, l)| l.summary.k90),
                 top1: layer.map_or(f64::NAN, |(_, l)| l.summary.top1),
