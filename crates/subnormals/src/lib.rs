@@ -135,7 +135,10 @@ mod tests {
         std::thread::spawn(|| {
             let flushed = pool(3).unwrap().broadcast(|_| !subnormal_survives());
             assert_eq!(flushed, vec![mode::SUPPORTED; 3]);
-            assert_eq!(pool(3).unwrap().install(|| !subnormal_survives()), mode::SUPPORTED);
+            assert_eq!(
+                pool(3).unwrap().install(|| !subnormal_survives()),
+                mode::SUPPORTED
+            );
         })
         .join()
         .unwrap();
