@@ -49,12 +49,65 @@ impl AdamStep {
 /// One Adam step. `first`: the moments hold nothing yet (they are written, not read).
 pub fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], first: bool, k: &AdamStep) {
     assert!(g.len() == w.len() && m.len() == w.len() && v.len() == w.len());
-    let one = |w: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
-        let g = match k.weight_decay {
+    pulp::Arch::new().dispatch(Adam {
+        w,
+        g,
+        m,
+        v,
+        first,
+        k,
+    });
+}
+
+/// [`adam`] as a pulp operation: its loops are compiled inside the run-time-dispatched function
+/// for the CPU's instruction set (AVX2 where present; the build's baseline is SSE2), one loop
+/// per case so that none branches per element.
+struct Adam<'a> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    first: bool,
+    k: &'a AdamStep,
+}
+
+impl pulp::WithSimd for Adam<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Adam {
+            w,
+            g,
+            m,
+            v,
+            first,
+            k,
+        } = self;
+        match (first, k.weight_decay) {
+            (true, None) => adam_loop::<true>(w, g, m, v, k, None),
+            (false, None) => adam_loop::<false>(w, g, m, v, k, None),
+            (true, Some(wd)) => adam_loop::<true>(w, g, m, v, k, Some(wd)),
+            (false, Some(wd)) => adam_loop::<false>(w, g, m, v, k, Some(wd)),
+        }
+    }
+}
+
+#[inline(always)]
+fn adam_loop<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    k: &AdamStep,
+    weight_decay: Option<f32>,
+) {
+    for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let g = match weight_decay {
             Some(wd) => *w * wd + g,
             None => g,
         };
-        if first {
+        if FIRST {
             *m = g * k.one_minus_beta1;
             *v = (g * g) * k.one_minus_beta2;
         } else {
@@ -63,9 +116,6 @@ pub fn adam(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], first: bool,
         }
         let update = (*m * k.factor) / (v.sqrt() + k.eps);
         *w -= update * k.lr;
-    };
-    for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        one(w, g, m, v);
     }
 }
 
