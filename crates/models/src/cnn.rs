@@ -16,7 +16,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{conv, dense};
+use crate::layers::{conv, dense, dense_forward};
 use crate::{Activation, Init, ModelError, Width};
 
 fn default_channels() -> Width {
@@ -220,12 +220,12 @@ impl Cnn {
         }
         let mut f: Tensor<2> = z.flatten(1, 3); // [batch, c_k * h_k * w_k]
         for fc in &self.dense {
-            f = self.activation.apply(fc.forward(f)); // [batch, dense_j]
+            f = self.activation.apply(dense_forward(fc, f)); // [batch, dense_j]
             if keep {
                 layers.push(f.clone());
             }
         }
-        (self.head.forward(f), layers) // [batch, outputs]
+        (dense_forward(&self.head, f), layers) // [batch, outputs]
     }
 
     /// `conv1`, `conv1_gap`, `conv2`, `conv2_gap`, ..., then `fc1`, `fc2`, ...

@@ -6,6 +6,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::MaxPool2d;
 use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
+#[cfg(feature = "flex")]
+use repalign_flex_kernels as kernels;
 
 /// `Linear` `d_in -> d_out`; `bias`: the bias initialiser, or none for no bias.
 pub(crate) fn dense(
@@ -42,17 +44,19 @@ pub(crate) fn conv(
     layer
 }
 
-/// `layer.forward(x)`; on burn's flex CPU device through this crate's GEMM convolution
-/// (`fastconv`) where it covers the layer (groups 1, dilation 1, symmetric padding).
+/// `layer.forward(x)`; on burn's flex CPU device through this project's kernels
+/// (`repalign-flex-kernels`, cargo feature `flex`) where they cover the layer (groups 1 or
+/// depthwise, dilation 1, symmetric padding).
 pub fn conv_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
-    let c_out = layer.weight.dims()[0];
-    if crate::fastconv::covers(&x, c_out, layer.groups, layer.dilation) {
+    {
+        let c_out = layer.weight.dims()[0];
         let [_, _, h, w] = x.dims();
-        if let Some(pad) =
-            symmetric_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride)
+        if kernels::covers(&x, c_out, layer.groups, layer.dilation)
+            && let Some(pad) =
+                symmetric_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride)
         {
-            return crate::fastconv::conv2d(
+            return kernels::conv2d(
                 x,
                 layer.weight.val(),
                 layer.bias.as_ref().map(|b| b.val()),
@@ -64,8 +68,17 @@ pub fn conv_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     layer.forward(x)
 }
 
+/// `layer.forward(x)`; on burn's flex CPU device through the kernels' dense layer.
+pub fn dense_forward(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    #[cfg(feature = "flex")]
+    if kernels::linear_covers(&x) {
+        return kernels::linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+    }
+    layer.forward(x)
+}
+
 /// The padding on each side, per axis, when `padding` pads both sides of each axis alike.
-#[cfg_attr(not(feature = "flex"), allow(dead_code))]
+#[cfg(feature = "flex")]
 fn symmetric_padding(
     padding: &PaddingConfig2d,
     size: [usize; 2],
@@ -88,7 +101,7 @@ fn symmetric_padding(
     }
 }
 
-/// `norm.forward(x)`; in training on burn's flex CPU device through `fastconv`'s batch norm
+/// `norm.forward(x)`; in training on burn's flex CPU device through the kernels' batch norm
 /// (one sweep per statistic, no axis swaps), with burn's running-average update.
 pub fn batch_norm_forward(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
@@ -97,14 +110,10 @@ pub fn batch_norm_forward(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         if device.is_autodiff()
             && norm.training.is_enabled()
             && x.dtype() == burn::tensor::DType::F32
-            && crate::fastconv::is_flex(&device)
+            && kernels::is_flex(&device)
         {
-            let (y, stats) = crate::fastconv::batch_norm_train(
-                x,
-                norm.gamma.val(),
-                norm.beta.val(),
-                norm.epsilon,
-            );
+            let (y, stats) =
+                kernels::batch_norm_train(x, norm.gamma.val(), norm.beta.val(), norm.epsilon);
             let c = stats.dims()[1];
             let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
             let var = stats.slice([1..2, 0..c]).reshape([c]);
@@ -125,7 +134,7 @@ pub fn batch_norm_forward(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     norm.forward(x)
 }
 
-/// `pool.forward(x)`; on burn's flex CPU device through `fastconv`'s 2 x 2 pooling when the
+/// `pool.forward(x)`; on burn's flex CPU device through the kernels' 2 x 2 pooling when the
 /// layer is 2 x 2 with stride 2 and no padding.
 pub fn max_pool_forward(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
@@ -135,9 +144,44 @@ pub fn max_pool_forward(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         && !pool.ceil_mode
         && matches!(pool.padding, PaddingConfig2d::Valid)
         && x.dtype() == burn::tensor::DType::F32
-        && crate::fastconv::is_flex(&x.device())
+        && kernels::is_flex(&x.device())
     {
-        return crate::fastconv::max_pool2x2(x);
+        return kernels::max_pool2x2(x);
     }
     pool.forward(x)
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use burn::nn::BatchNormConfig;
+    use burn::tensor::{Device, Distribution, Tensor};
+
+    use super::batch_norm_forward;
+
+    /// The kernels' batch norm (values and gradients are tested in their crate) updates the
+    /// running averages as burn's layer does.
+    #[test]
+    fn batch_norm_through_the_kernels_updates_the_running_statistics_as_burn() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        for dims in [[4, 3, 5, 7], [1, 2, 3, 3], [6, 16, 14, 14]] {
+            let x = Tensor::<4>::random(dims, Distribution::Normal(2.0, 3.0), &device);
+            let ours = BatchNormConfig::new(dims[1]).init(&device);
+            let theirs = ours.clone();
+            for _ in 0..3 {
+                let _ = batch_norm_forward(&ours, x.clone());
+                let _ = theirs.forward(x.clone());
+            }
+            let rel = |a: Tensor<1>, b: Tensor<1>| {
+                let scale = b.clone().abs().max().into_scalar::<f32>().max(1e-6);
+                (a - b).abs().max().into_scalar::<f32>() / scale
+            };
+            let em = rel(ours.running_mean.value(), theirs.running_mean.value());
+            let ev = rel(ours.running_var.value(), theirs.running_var.value());
+            assert!(
+                em < 1e-5 && ev < 1e-5,
+                "{dims:?}: running mean {em}, var {ev}"
+            );
+        }
+    }
 }

@@ -25,8 +25,6 @@ mod activation;
 mod cnn;
 mod config;
 mod efficientnet;
-#[cfg(feature = "flex")]
-pub mod fastconv;
 mod init;
 pub(crate) mod layers;
 mod mlp;
@@ -40,7 +38,7 @@ pub use efficientnet::{
     EfficientNet, EfficientNetArch, EfficientNetConfig, Features, ImageNet, MbConv, Stage, Weights,
 };
 pub use init::{BiasInit, Init, WeightInit};
-pub use layers::{batch_norm_forward, conv_forward, max_pool_forward};
+pub use layers::{batch_norm_forward, conv_forward, dense_forward, max_pool_forward};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Forward, Model};
 pub use size::Sizes;

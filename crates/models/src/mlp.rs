@@ -5,7 +5,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::layers::dense;
+use crate::layers::{dense, dense_forward};
 use crate::{Activation, Init, ModelError, Width};
 
 fn default_width() -> Width {
@@ -96,10 +96,10 @@ impl Mlp {
         let mut h = x; // [batch, input]
         let mut layers = Vec::with_capacity(self.hidden.len());
         for linear in &self.hidden {
-            h = self.activation.apply(linear.forward(h)); // [batch, width_i]
+            h = self.activation.apply(dense_forward(linear, h)); // [batch, width_i]
             layers.push(h.clone());
         }
-        (self.head.forward(h), layers) // [batch, outputs]
+        (dense_forward(&self.head, h), layers) // [batch, outputs]
     }
 
     /// `hidden1`, `hidden2`, ...

@@ -53,11 +53,12 @@ impl Backend {
         }
     }
 
-    /// Whose operations run the layers: `repalign` on flex (the convolution, batch-norm and
-    /// pooling kernels of `repalign_models::fastconv`) unless `REPALIGN_BURN_OPS=1`, else `burn`.
+    /// Whose operations run the layers: `repalign` on flex (this project's convolution,
+    /// batch-norm, pooling and dense kernels, `repalign-flex-kernels`) unless
+    /// [`BURN_OPS_VAR`]` = 1`, else `burn`.
     pub fn kernels(&self) -> &'static str {
         #[cfg(feature = "flex")]
-        if *self == Backend::Flex && repalign_models::fastconv::kernels_enabled() {
+        if *self == Backend::Flex && repalign_flex_kernels::enabled() {
             return "repalign";
         }
         "burn"
@@ -90,6 +91,20 @@ impl Backend {
             ),
         }
     }
+}
+
+/// The environment variable that switches this project's flex kernels off
+/// (`REPALIGN_BURN_OPS=1`): every layer then runs on burn's own flex operations, the reference
+/// the kernels are checked against.
+pub const BURN_OPS_VAR: &str = "REPALIGN_BURN_OPS";
+
+/// Reads [`BURN_OPS_VAR`] once and tells the kernels crate (they are on unless it is set to
+/// something other than `0` or empty).
+pub fn configure_kernels() {
+    let burn_ops = std::env::var(BURN_OPS_VAR).is_ok_and(|v| !v.is_empty() && v != "0");
+    #[cfg(feature = "flex")]
+    repalign_flex_kernels::set_enabled(!burn_ops);
+    let _ = burn_ops;
 }
 
 /// Where initial weights are drawn: a CPU backend when one is compiled in, so that a seed means

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     // Subnormal f32 values cost up to ~100x a normal one on some x86 CPUs; this thread and
     // rayon's global pool flush them to zero (each job's own pool does too, see `commands::run`).
     repalign_subnormals::flush_global_pool(0);
+    backend::configure_kernels();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

@@ -6,13 +6,14 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{Geometry, pad, unpad, vectorized, zeroed};
+use crate::geometry::{Geometry, pad, unpad};
+use crate::simd::{vectorized, zeroed};
 
 simd_op!(ForwardPlane<'a>(g: &'a Geometry, x: &'a [f32], w: &'a [f32], bias: f32, buf: &'a mut [f32], y: &'a mut [f32]) -> () = forward_plane);
 simd_op!(InputGradPlane<'a>(g: &'a Geometry, dy: &'a [f32], w: &'a [f32], buf: &'a mut [f32], dx: &'a mut [f32]) -> () = input_grad_plane);
 simd_op!(WeightGradPlane<'a>(g: &'a Geometry, x: &'a [f32], dy: &'a [f32], buf: &'a mut [f32], dw: &'a mut [f64]) -> () = weight_grad_plane);
 
-/// One channel's sizes, so that [`kernel::pad`](super::kernel::pad), `unpad` and `planes`
+/// One channel's sizes, so that [`pad`], [`unpad`] and `planes`
 /// serve a single padded plane.
 fn one_plane(g: &Geometry) -> Geometry {
     Geometry {

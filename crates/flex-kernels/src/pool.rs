@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{vectorized, zeroed};
+use crate::simd::{vectorized, zeroed};
 
 simd_op!(PoolPlane<'a>(x: &'a [f32], y: &'a mut [f32], arg: &'a mut [u8], w: usize) -> () = pool_plane);
 

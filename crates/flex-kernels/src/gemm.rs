@@ -1,11 +1,11 @@
-//! The three passes of a 2-D convolution (groups = 1, dilation = 1, any stride and symmetric
-//! zero padding) on contiguous NCHW f32 slices: im2col of one image at a time onto faer's f32
+//! The three passes of a dense 2-D convolution (groups = 1, dilation = 1, any stride and
+//! symmetric zero padding) on contiguous NCHW f32 slices: im2col of one image at a time onto faer's f32
 //! GEMM (sequential within a thread), images split across rayon's threads.
 //!
-//! Stride 1 with at least [`SHIFTED_MIN_C_IN`] input channels (deep-cnn's 3x3 layers) builds no
+//! Stride 1 with at least [`SHIFTED_MIN_C_IN`](crate::geometry::SHIFTED_MIN_C_IN) input channels (deep-cnn's 3x3 layers) builds no
 //! column matrix: the image is copied once into a zero-padded plane per channel, and each of
 //! the `kh·kw` kernel offsets is one GEMM over a shifted view of those planes (see
-//! [`Geometry::shifted`]). Otherwise, per image `b`, with `K = C_in·kh·kw` and `P = OH·OW`:
+//! [`Geometry::shifted`](crate::Geometry::shifted)). Otherwise, per image `b`, with `K = C_in·kh·kw` and `P = OH·OW`:
 //! - forward:         `Y_b[C_out, P]  = W[C_out, K] · col(X_b)[K, P]`
 //! - weight gradient: `dW[C_out, K]  += dY_b[C_out, P] · col(X_b)[K, P]^T` (summed over images)
 //! - input gradient:  `dX_b = col2im(W^T[K, C_out] · dY_b[C_out, P])`
@@ -13,112 +13,8 @@
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-/// Sizes of one convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Geometry {
-    /// Images.
-    pub batch: usize,
-    /// Input channels.
-    pub c_in: usize,
-    /// Input height.
-    pub h: usize,
-    /// Input width.
-    pub w: usize,
-    /// Output channels.
-    pub c_out: usize,
-    /// Kernel height.
-    pub kh: usize,
-    /// Kernel width.
-    pub kw: usize,
-    /// Stride (height, width).
-    pub stride: [usize; 2],
-    /// Zero padding on each side (height, width).
-    pub pad: [usize; 2],
-    /// 1, or the number of input channels for a depthwise convolution (then `c_out == c_in`:
-    /// one filter per channel, see [`super::depthwise`]).
-    pub groups: usize,
-}
-
-impl Geometry {
-    /// Output height and width.
-    pub fn out_hw(&self) -> (usize, usize) {
-        let oh = (self.h + 2 * self.pad[0] - self.kh) / self.stride[0] + 1;
-        let ow = (self.w + 2 * self.pad[1] - self.kw) / self.stride[1] + 1;
-        (oh, ow)
-    }
-    fn k(&self) -> usize {
-        self.c_in * self.kh * self.kw
-    }
-    fn p(&self) -> usize {
-        let (oh, ow) = self.out_hw();
-        oh * ow
-    }
-    fn in_len(&self) -> usize {
-        self.c_in * self.h * self.w
-    }
-    /// True when the column matrix is the image itself (1x1, stride 1, no padding).
-    fn direct(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0]
-    }
-    /// True when the passes run as shifted GEMMs on padded planes instead of im2col.
-    ///
-    /// With stride 1, copy each input channel into a zero-padded plane `Hp x Wp` and compute
-    /// the output on the padded width: output row `oy` as columns `oy·Wp .. oy·Wp + Wp`, of
-    /// which the first `OW` are real (the rest, `kw - 1` columns per row, are cut away). Then
-    /// kernel offset `(i, j)` reads every output column `q` from plane position
-    /// `q + i·Wp + j`: one view of the planes with row stride `S` (the plane length) and
-    /// column stride 1, so `Y_ext[C_out, OH·Wp] = sum_ij W_ij[C_out, C_in] · shift_ij(X)`,
-    /// and each gradient is `kh·kw` GEMMs on the same views. No column matrix is written, the
-    /// copies are per row of the image rather than per row and kernel offset, and the GEMMs
-    /// use `Wp / OW` times the useful work (30/28 at deep-cnn's first layers, 9/7 at its last).
-    /// Few input channels (a first layer on grey images) keep im2col: their GEMMs would be
-    /// too thin.
-    pub fn shifted(&self) -> bool {
-        self.groups == 1 && self.stride == [1, 1] && !self.direct() && self.c_in >= SHIFTED_MIN_C_IN
-    }
-    /// The padded planes of [`Geometry::shifted`]: padded width `Wp`, plane length `S`
-    /// (`Hp·Wp` and `kw - 1` zeros, so the last offset's view stays inside its plane) and the
-    /// number of output columns on the padded width, `OH·Wp`.
-    pub(crate) fn planes(&self) -> Planes {
-        let (oh, _) = self.out_hw();
-        let wp = self.w + 2 * self.pad[1];
-        let hp = self.h + 2 * self.pad[0];
-        Planes {
-            wp,
-            len: hp * wp + self.kw - 1,
-            cols: oh * wp,
-        }
-    }
-}
-
-/// Input channels from which stride-1 convolutions run as shifted GEMMs.
-pub const SHIFTED_MIN_C_IN: usize = 4;
-
-/// Sizes of the padded planes of [`Geometry::shifted`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Planes {
-    /// Padded width `Wp`.
-    pub wp: usize,
-    /// Length of one channel's plane.
-    pub len: usize,
-    /// Output columns on the padded width, `OH·Wp`.
-    pub cols: usize,
-}
-
-impl Planes {
-    /// The view of `planes` (`rows` planes of `self.len`) that kernel offset `ij` (row-major
-    /// over `kh x kw`) reads: `rows x cols`, row stride the plane length.
-    fn shift<'a>(
-        &self,
-        planes: &'a [f32],
-        rows: usize,
-        g: &Geometry,
-        ij: usize,
-    ) -> MatRef<'a, f32> {
-        let off = (ij / g.kw) * self.wp + ij % g.kw;
-        MatRef::from_row_major_slice_with_stride(&planes[off..], rows, self.cols, self.len)
-    }
-}
+use crate::geometry::{Geometry, Pad, Unpad};
+use crate::simd::{copy, vectorized, zeroed};
 
 /// The weights `[C_out, C_in, kh, kw]` as `kh·kw` matrices `W_ij[C_out, C_in]`, one after
 /// another (`to_offsets`), or back.
@@ -141,57 +37,11 @@ fn reorder_weights(g: &Geometry, w: &[f32], to_offsets: bool) -> Vec<f32> {
     out
 }
 
-/// `op` compiled for the best instruction set this CPU has (AVX2 and FMA on x86 where present,
-/// chosen at run time; the build's baseline is SSE2), through pulp, faer's SIMD layer. The
-/// operations are made with `simd_op!`.
-#[inline(always)]
-pub(crate) fn vectorized<Op: pulp::WithSimd>(op: Op) -> Op::Output {
-    pulp::Arch::new().dispatch(op)
-}
-
 simd_op!(Im2col<'a>(g: &'a Geometry, x: &'a [f32], col: &'a mut [f32]) -> () = im2col);
 simd_op!(Col2im<'a>(g: &'a Geometry, col: &'a [f32], x: &'a mut [f32]) -> () = col2im);
 simd_op!(AddBias<'a>(y: &'a mut [f32], bias: &'a [f32], p: usize) -> () = add_bias);
-simd_op!(Pad<'a>(g: &'a Geometry, x: &'a [f32], planes: &'a mut [f32]) -> () = pad);
-simd_op!(Unpad<'a>(g: &'a Geometry, planes: &'a [f32], x: &'a mut [f32]) -> () = unpad);
 simd_op!(Widen<'a>(g: &'a Geometry, y: &'a [f32], wide: &'a mut [f32]) -> () = widen);
 simd_op!(Narrow<'a>(g: &'a Geometry, wide: &'a [f32], bias: Option<&'a [f32]>, y: &'a mut [f32]) -> () = narrow);
-
-/// `dst = src` as a loop the compiler vectorizes in place: the rows are short (7-28 values
-/// here) and a `memcpy` call per row costs more than the copy.
-#[inline(always)]
-fn copy(dst: &mut [f32], src: &[f32]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = s;
-    }
-}
-
-/// One image `x[C, H, W]` into the interior of its padded planes (the borders are left as
-/// they are: zero, as the planes were allocated).
-#[inline(always)]
-pub(crate) fn pad((g, x, planes): (&Geometry, &[f32], &mut [f32])) {
-    let pl = g.planes();
-    let [ph, pw] = g.pad;
-    for c in 0..g.c_in {
-        for y in 0..g.h {
-            let dst = &mut planes[c * pl.len + (y + ph) * pl.wp + pw..][..g.w];
-            copy(dst, &x[(c * g.h + y) * g.w..][..g.w]);
-        }
-    }
-}
-
-/// The interior of padded planes into an image `x[C, H, W]`.
-#[inline(always)]
-pub(crate) fn unpad((g, planes, x): (&Geometry, &[f32], &mut [f32])) {
-    let pl = g.planes();
-    let [ph, pw] = g.pad;
-    for c in 0..g.c_in {
-        for y in 0..g.h {
-            let src = &planes[c * pl.len + (y + ph) * pl.wp + pw..][..g.w];
-            copy(&mut x[(c * g.h + y) * g.w..][..g.w], src);
-        }
-    }
-}
 
 /// `y[C_out, OH, OW]` onto the padded width, `wide[C_out, OH·Wp]` (the extra columns are left
 /// as they are: zero, as `wide` was allocated).
@@ -223,14 +73,6 @@ fn narrow((g, wide, bias, y): (&Geometry, &[f32], Option<&[f32]>, &mut [f32])) {
             }
         }
     }
-}
-
-/// `len` zeros, written by all of rayon's threads (an output of megabytes zeroed by the calling
-/// thread alone showed up as serial time in the training profile).
-pub(crate) fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
-    let mut v = Vec::with_capacity(len);
-    v.par_extend(rayon::iter::repeat_n(T::default(), len));
-    v
 }
 
 /// Images per rayon task: the batch in as many contiguous chunks as there are threads.
@@ -353,9 +195,6 @@ fn col2im((g, col, x): (&Geometry, &[f32], &mut [f32])) {
 /// Forward pass: `x[B, C_in, H, W]`, `w[C_out, C_in, kh, kw]`, optional `bias[C_out]` ->
 /// `y[B, C_out, OH, OW]`.
 pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    if g.groups > 1 {
-        return super::depthwise::forward(g, x, w, bias);
-    }
     if g.shifted() {
         return forward_shifted(g, x, w, bias);
     }
@@ -386,7 +225,7 @@ pub fn forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<
     y
 }
 
-/// [`forward`] as shifted GEMMs ([`Geometry::shifted`]).
+/// [`forward`] as shifted GEMMs ([`Geometry::shifted`](crate::Geometry::shifted)).
 fn forward_shifted(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (p, pl) = (g.p(), g.planes());
     let wr = reorder_weights(g, w, true);
@@ -422,9 +261,6 @@ fn add_bias((y, bias, p): (&mut [f32], &[f32], usize)) {
 /// Gradient of the weights: `dw[C_out, C_in, kh, kw]` from `x` and `dy[B, C_out, OH, OW]`
 /// (the column matrices are built again: keeping the forward pass's costs more than it saves).
 pub fn weight_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    if g.groups > 1 {
-        return super::depthwise::weight_grad(g, x, dy);
-    }
     if g.shifted() {
         return weight_grad_shifted(g, x, dy);
     }
@@ -511,9 +347,6 @@ fn sum_parts(partials: Vec<Vec<f32>>, len: usize) -> Vec<f32> {
 
 /// Gradient of the input: `dx[B, C_in, H, W]` from `w` and `dy[B, C_out, OH, OW]`.
 pub fn input_grad(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
-    if g.groups > 1 {
-        return super::depthwise::input_grad(g, w, dy);
-    }
     if g.shifted() {
         return input_grad_shifted(g, w, dy);
     }
@@ -595,28 +428,4 @@ fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
             }
         });
     dx
-}
-
-/// Gradient of the bias: `db[C_out]`, the sum of `dy[B, C_out, OH, OW]` over images and
-/// positions.
-pub fn bias_grad(g: &Geometry, dy: &[f32]) -> Vec<f32> {
-    let p = g.p();
-    let mut db = vec![0.0f64; g.c_out];
-    {
-        for image in dy.chunks(g.c_out * p) {
-            for (d, row) in db.iter_mut().zip(image.chunks(p)) {
-                // Eight running sums, so the compiler can keep them in one vector register.
-                let mut acc = [0.0f32; 8];
-                let mut rows = row.chunks_exact(8);
-                for c in &mut rows {
-                    for (a, v) in acc.iter_mut().zip(c) {
-                        *a += v;
-                    }
-                }
-                let tail: f32 = rows.remainder().iter().sum();
-                *d += (acc.iter().sum::<f32>() + tail) as f64;
-            }
-        }
-    };
-    db.into_iter().map(|v| v as f32).collect()
 }

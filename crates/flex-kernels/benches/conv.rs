@@ -1,30 +1,63 @@
-//! Convolution benchmark on burn's flex backend (the default CPU backend), through the layer
-//! functions the models use (`repalign_models::{conv_forward, batch_norm_forward,
-//! max_pool_forward}`: this project's flex kernels, or burn's own operations with
-//! `REPALIGN_BURN_OPS=1`): the layers the deep-cnn experiment and EfficientNet-style networks
-//! are made of, at batch 64, forward alone (inference) and forward + backward (training;
-//! gradients of the input and the weights).
-//!
-//! Then EfficientNet-Lite0's forward pass (inference, random weights: the speed is the
-//! weights') at 224 x 224 (batch 16) and 96 x 96 (batch 64, the pretrained experiment's
-//! resolution), as images per second.
+//! Layer benchmark on burn's flex backend (the default CPU backend): this crate's kernels, or
+//! burn's own flex operations with `REPALIGN_BURN_OPS=1` (the layers dispatch as the models'
+//! do): the layers the deep-cnn experiment, EfficientNet-style networks and the MLPs are made
+//! of, at batch 64, forward alone (inference) and forward + backward (training; gradients of
+//! the input and the weights).
 //!
 //! Prints one JSON object per line (`name`, `forward_ms`, `train_ms`: the median over
 //! repetitions) so `scripts/conv-bench.sh` can set them beside PyTorch's numbers for the same
 //! shapes, measured in the same invocation, and print the ratios.
 //!
 //! ```text
-//! cargo bench -p repalign-train --bench conv
+//! cargo bench -p repalign-flex-kernels --bench conv
 //! ```
 
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::MaxPool2dConfig;
-use burn::nn::{BatchNormConfig, PaddingConfig2d};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Distribution, Tensor};
-use repalign_models::{batch_norm_forward, conv_forward, max_pool_forward};
+use repalign_flex_kernels as kernels;
+
+/// The layer on the kernels where they cover it (explicit symmetric padding here), else burn's.
+fn conv_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let c_out = layer.weight.dims()[0];
+    if kernels::covers(&x, c_out, layer.groups, layer.dilation) {
+        let pad = layer.kernel_size[0] / 2;
+        let bias = layer.bias.as_ref().map(|b| b.val());
+        return kernels::conv2d(x, layer.weight.val(), bias, layer.stride, [pad, pad]);
+    }
+    layer.forward(x)
+}
+
+fn batch_norm_forward(layer: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if x.device().is_autodiff() && layer.training.is_enabled() && kernels::is_flex(&x.device()) {
+        let (gamma, beta) = (layer.gamma.val(), layer.beta.val());
+        return kernels::batch_norm_train(x, gamma, beta, layer.epsilon).0;
+    }
+    layer.forward(x)
+}
+
+fn max_pool_forward(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    if kernels::is_flex(&x.device()) {
+        return kernels::max_pool2x2(x);
+    }
+    layer.forward(x)
+}
+
+fn dense_forward(layer: &Linear, x: Tensor<4>) -> Tensor<4> {
+    let [b, d, _, _] = x.dims();
+    let x = x.reshape([b, d]);
+    let y = if kernels::linear_covers(&x) {
+        kernels::linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
+    } else {
+        layer.forward(x)
+    };
+    let [_, out] = y.dims();
+    y.reshape([b, out, 1, 1])
+}
 
 /// One benchmarked layer, on input `[batch, c_in, h, w]`.
 #[derive(Clone, Copy)]
@@ -35,11 +68,13 @@ enum Layer {
     MaxPool,
     /// Batch normalisation: running statistics forward alone, batch statistics in training.
     BatchNorm,
+    /// A dense layer into `d_out` features, on input `[batch, d_in, 1, 1]` (as `[batch, d_in]`).
+    Dense(usize),
 }
 
-/// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool:
-/// input `[batch, c_in, h, w]` and layer.
-const CASES: [([usize; 4], Layer); 8] = [
+/// deep-cnn's convolutions (3x3, dense), EfficientNet-style ones (depthwise 3x3, 1x1), max-pool,
+/// batch norm, the MLPs' dense layers: input `[batch, c_in, h, w]` and layer.
+const CASES: [([usize; 4], Layer); 10] = [
     ([64, 1, 28, 28], Layer::Conv(16, 3, 1)),
     ([64, 16, 28, 28], Layer::Conv(16, 3, 1)),
     ([64, 32, 14, 14], Layer::Conv(32, 3, 1)),
@@ -48,6 +83,8 @@ const CASES: [([usize; 4], Layer); 8] = [
     ([64, 96, 28, 28], Layer::Conv(24, 1, 1)),
     ([64, 16, 28, 28], Layer::MaxPool),
     ([64, 16, 28, 28], Layer::BatchNorm),
+    ([64, 784, 1, 1], Layer::Dense(128)),
+    ([64, 128, 1, 1], Layer::Dense(128)),
 ];
 
 /// The case's name, as `scripts/conv-bench.py` spells it: `conv3x3 16->16 28x28`,
@@ -58,6 +95,7 @@ fn name([_, c, h, w]: [usize; 4], layer: Layer) -> String {
         Layer::Conv(out, k, _) => format!("conv{k}x{k} {c}->{out} {h}x{w}"),
         Layer::MaxPool => format!("maxpool2x2 {c} {h}x{w}"),
         Layer::BatchNorm => format!("batchnorm {c} {h}x{w}"),
+        Layer::Dense(out) => format!("dense {c}->{out}"),
     }
 }
 
@@ -107,6 +145,8 @@ fn train_ms(x: &Tensor<4>, forward: impl Fn(Tensor<4>) -> Tensor<4>) -> f64 {
 }
 
 fn main() {
+    let burn_ops = std::env::var("REPALIGN_BURN_OPS").is_ok_and(|v| !v.is_empty() && v != "0");
+    kernels::set_enabled(!burn_ops);
     let device = Device::flex();
     device.seed(0);
     for (input, layer) in CASES {
@@ -132,20 +172,15 @@ fn main() {
                 let bn = bn.train();
                 (inference, train_ms(&x, |x| batch_norm_forward(&bn, x)))
             }
+            Layer::Dense(out) => {
+                let dense = LinearConfig::new(input[1], out).init(&device);
+                let inference = forward_ms(&x, |x| dense_forward(&dense, x));
+                let dense = dense.train();
+                (inference, train_ms(&x, |x| dense_forward(&dense, x)))
+            }
         };
         println!(
             "{{\"name\": \"{name}\", \"forward_ms\": {forward_ms:.3}, \"train_ms\": {train_ms:.3}}}"
-        );
-    }
-    let net = repalign_models::EfficientNetArch::lite0().init(&device);
-    for (side, batch) in [(224, 16), (96, 64)] {
-        let x = Tensor::<4>::random([batch, 3, side, side], Distribution::Default, &device);
-        let ms = time(|| {
-            let _ = net.features(x.clone(), false).logits.into_data();
-        });
-        println!(
-            "{{\"name\": \"efficientnet-lite0 forward {side}x{side} batch {batch}\", \"images_per_s\": {:.1}}}",
-            batch as f64 * 1e3 / ms
         );
     }
 }

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{vectorized, zeroed};
+use crate::simd::{vectorized, zeroed};
 
 simd_op!(ShiftedSums<'a>(xs: &'a [f32], spatial: usize, shift: &'a [f32], acc: &'a mut [(f64, f64)]) -> () = shifted_sums);
 simd_op!(Affine<'a>(y: &'a mut [f32], x: &'a [f32], scale: f32, shift: f32) -> () = affine);
