@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch's side of the convolution benchmark (dev-only; PyTorch never enters the build or CI).
 
-Times, with 2 threads by default, the same layers and shapes as crates/train/benches/conv.rs
-(batch 64; forward alone under no_grad, and forward + backward with the input's and the
-weights' gradients), and the deep-cnn experiment's training loop: the 6-block CNN
-(16-16-32-32-64-64, 3x3 same convolutions, batch norm, ReLU, 2x2 max-pool after every second
-block, a linear head on the flattened features), 3000 28 x 28 images, 10 classes, Adam 1e-3,
+Times, with 2 threads by default, the same layers and shapes as
+crates/flex-kernels/benches/conv.rs (batch 64; forward alone under no_grad, and forward +
+backward with the input's and the weights' gradients), and the deep-cnn experiment's
+training loop: the 6-block CNN (16-16-32-32-64-64, 3x3 same convolutions, batch norm, ReLU,
+2x2 max-pool after every second block, a linear head on the flattened features), 3000 28 x 28 images, 10 classes, Adam 1e-3,
 batch 64 reshuffled every epoch, 8 epochs. Prints one JSON object per line, as the Rust side.
 
     python3 -m venv .venv && .venv/bin/pip install torch numpy
@@ -28,6 +28,8 @@ CASES = [
     ("conv1x1 96->24 28x28", (64, 96, 28, 28), ("conv", 24, 1, 1)),
     ("maxpool2x2 16 28x28", (64, 16, 28, 28), ("pool",)),
     ("batchnorm 16 28x28", (64, 16, 28, 28), ("bn",)),
+    ("dense 784->128", (64, 784), ("dense", 128)),
+    ("dense 128->128", (64, 128), ("dense", 128)),
 ]
 
 
@@ -50,6 +52,8 @@ def layer_of(spec, c_in):
         return nn.MaxPool2d(2)
     if spec[0] == "bn":
         return nn.BatchNorm2d(c_in)
+    if spec[0] == "dense":
+        return nn.Linear(c_in, spec[1])
     _, out, k, groups = spec
     return nn.Conv2d(c_in, out, k, padding=k // 2, groups=groups)
 

@@ -5,9 +5,10 @@
 #
 #   bash scripts/conv-bench.sh            # PYTHON=path/to/python to use another interpreter
 #
-# 1. cargo bench -p repalign-train --bench conv: the layers of deep-cnn and EfficientNet-style
-#    blocks at batch 64, forward alone and forward + backward; EfficientNet-Lite0's forward
-#    pass in images/s (scripts/efficientnet.py bench is PyTorch's side);
+# 1. cargo bench -p repalign-flex-kernels --bench conv: the layers of deep-cnn, EfficientNet-style
+#    blocks and the MLPs at batch 64, forward alone and forward + backward; then
+#    cargo bench -p repalign-models --bench efficientnet: EfficientNet-Lite0's forward pass in
+#    images/s (scripts/efficientnet.py bench is PyTorch's side);
 # 2. the deep-cnn experiment's 6-block model alone (seed 0, --jobs 1) as one `runner run`
 #    process: training (8 epochs on 3000 embedded MNIST images) plus the measure and probes;
 #    then the same with burn's own flex operations (REPALIGN_BURN_OPS=1), the reference;
@@ -25,7 +26,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 cargo build --release -p runner -q
-cargo bench -q -p repalign-train --bench conv > "$T/ours.jsonl"
+cargo bench -q -p repalign-flex-kernels --bench conv > "$T/ours.jsonl"
+cargo bench -q -p repalign-models --bench efficientnet >> "$T/ours.jsonl"
 
 # The deep model of experiments/deep-cnn.toml, alone.
 "$PY" - experiments/deep-cnn.toml > "$T/deep-cnn.toml" <<'PY'
@@ -64,6 +66,10 @@ done
 import json, sys
 ours = {r["name"]: r for r in map(json.loads, open(sys.argv[1]))}
 torch = {r["name"]: r for r in map(json.loads, open(sys.argv[2]))}
+import subprocess
+cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name")), "unknown")
+model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model\t") or l.startswith("model ")), "?")
+print(f"CPU: {cpu} (model {model})\n")
 print("| workload | ours | PyTorch (2 threads) | speed ratio (>= 1: ours as fast or faster) |")
 print("|---|---|---|---|")
 for name, o in ours.items():

@@ -219,6 +219,44 @@ impl ClassAccumulator {
     /// The spectrum against every class: binary targets for two classes, centred one-vs-rest
     /// targets for more.
     pub fn finish(&self) -> Result<Spectrum, AlignError> {
+        self.whole(&mut Shared::default())
+    }
+
+    /// Every row kept (`n <= p`): one kernel `K = Phi Phi^T` (lower triangle), rows in class
+    /// order; the whole spectrum and every pair's are read from it.
+    fn kernel<'a>(&self, shared: &'a mut Shared) -> &'a Mat<f64> {
+        let (n, p, c) = (self.n, self.p(), self.classes.len());
+        shared.kernel.get_or_insert_with(|| {
+            let phi: Vec<f64> = (0..c)
+                .flat_map(|k| self.rows_of(k).expect("n <= p keeps every class's rows"))
+                .copied()
+                .collect();
+            let phi = MatRef::from_row_major_slice(&phi, n, p);
+            let mut k = Mat::zeros(n, n);
+            triangular::matmul(
+                k.as_mut(),
+                BlockStructure::TriangularLower,
+                Accum::Replace,
+                phi,
+                BlockStructure::Rectangular,
+                phi.transpose(),
+                BlockStructure::Rectangular,
+                1.0,
+                faer::get_global_parallelism(),
+            );
+            k
+        })
+    }
+
+    /// Class `k`'s `(G_k, s_k)`, computed once.
+    fn gram<'a>(&self, k: usize, shared: &'a mut Shared) -> &'a (Mat<f64>, Mat<f64>) {
+        if shared.grams.len() < self.classes.len() {
+            shared.grams = (0..self.classes.len()).map(|_| None).collect();
+        }
+        shared.grams[k].get_or_insert_with(|| self.parts[k].gram())
+    }
+
+    fn whole(&self, shared: &mut Shared) -> Result<Spectrum, AlignError> {
         let (n, p, c) = (self.n, self.p(), self.classes.len());
         self.check(n)?;
         let counts = self.counts();
@@ -240,28 +278,25 @@ impl ClassAccumulator {
             4.0 * n as f64 * pi.iter().map(|q| q * (1.0 - q)).sum::<f64>()
         };
         let paths = if n <= p {
-            let (mut phi, mut y) = (Vec::with_capacity(n * p), Vec::with_capacity(n * columns));
+            let mut y = Vec::with_capacity(n * columns);
             for (k, &count) in counts.iter().enumerate() {
-                phi.extend_from_slice(self.rows_of(k).expect("n <= p keeps every class's rows"));
                 let t = target(k);
                 (0..count).for_each(|_| y.extend_from_slice(&t));
             }
-            kernel_path(&phi, &y, n, p, columns)?
+            kernel_from_matrix(self.kernel(shared).clone(), &y, n, p, columns)?
         } else {
             let mut g = Mat::<f64>::zeros(p, p);
             let mut s = Vec::with_capacity(c);
-            for part in &self.parts {
-                let (gk, bk) = part.gram();
-                g += &gk;
-                s.push(bk);
+            for k in 0..c {
+                let (gk, sk) = self.gram(k, shared);
+                g += gk;
+                s.push(sk.clone());
             }
             let b = if c == 2 {
                 &s[1] - &s[0]
             } else {
                 let total = s.iter().fold(Mat::<f64>::zeros(p, 1), |acc, sk| acc + sk);
-                Mat::from_fn(p, c, |i, m| {
-                    2.0 * s[m][(i, 0)] - 2.0 * pi[m] * total[(i, 0)]
-                })
+                Mat::from_fn(p, c, |i, m| 2.0 * s[m][(i, 0)] - 2.0 * pi[m] * total[(i, 0)])
             };
             gram_path(g.as_ref(), b.as_ref(), n)?
         };
@@ -292,6 +327,14 @@ impl ClassAccumulator {
     /// [`ClassAccumulator::pair`] for each of `pairs`, sharing the work between them: one kernel
     /// for all when every row is kept, one Gram per class otherwise.
     pub fn pairs(&self, pairs: &[(usize, usize)]) -> Result<Vec<Spectrum>, AlignError> {
+        self.pairs_with(pairs, &mut Shared::default())
+    }
+
+    fn pairs_with(
+        &self,
+        pairs: &[(usize, usize)],
+        shared: &mut Shared,
+    ) -> Result<Vec<Spectrum>, AlignError> {
         let c = self.classes.len();
         if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a >= c || b >= c || a == b) {
             return Err(AlignError::Mismatch(format!(
@@ -308,61 +351,31 @@ impl ClassAccumulator {
                 Some(start)
             })
             .collect();
-        // Every row kept: one kernel K = Phi Phi^T (lower triangle) for every pair's block.
-        let kernel = (n <= p && n > 0).then(|| {
-            let phi: Vec<f64> = (0..c)
-                .flat_map(|k| self.rows_of(k).expect("n <= p keeps every class's rows"))
-                .copied()
-                .collect();
-            let phi = MatRef::from_row_major_slice(&phi, n, p);
-            let mut k = Mat::zeros(n, n);
-            triangular::matmul(
-                k.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Replace,
-                phi,
-                BlockStructure::Rectangular,
-                phi.transpose(),
-                BlockStructure::Rectangular,
-                1.0,
-                faer::get_global_parallelism(),
-            );
-            k
-        });
-        let mut grams: Vec<Option<(Mat<f64>, Mat<f64>)>> = (0..c).map(|_| None).collect();
         let mut out = Vec::with_capacity(pairs.len());
         for &(a, b) in pairs {
             let m = counts[a] + counts[b];
             self.check(m)?;
             let mut y = vec![-1.0; counts[a]];
             y.resize(m, 1.0);
-            let paths = match &kernel {
-                Some(k) => {
-                    let idx: Vec<usize> = (offsets[a]..offsets[a] + counts[a])
-                        .chain(offsets[b]..offsets[b] + counts[b])
-                        .collect();
-                    let sub = Mat::from_fn(m, m, |i, j| {
-                        let (r, s) = (idx[i].max(idx[j]), idx[i].min(idx[j]));
-                        k[(r, s)]
-                    });
-                    kernel_from_matrix(sub, &y, m, p, 1)?
-                }
-                None if m <= p => {
-                    // Both classes' rows are kept (neither has more than p).
-                    let mut phi = self.rows_of(a).expect("n_a <= p").to_vec();
-                    phi.extend_from_slice(self.rows_of(b).expect("n_b <= p"));
-                    kernel_path(&phi, &y, m, p, 1)?
-                }
-                None => {
-                    for k in [a, b] {
-                        if grams[k].is_none() {
-                            grams[k] = Some(self.parts[k].gram());
-                        }
-                    }
-                    let (ga, sa) = grams[a].as_ref().expect("computed above");
-                    let (gb, sb) = grams[b].as_ref().expect("computed above");
-                    gram_path((ga + gb).as_ref(), (sb - sa).as_ref(), m)?
-                }
+            let paths = if n <= p {
+                let k = self.kernel(shared);
+                let idx: Vec<usize> = (offsets[a]..offsets[a] + counts[a])
+                    .chain(offsets[b]..offsets[b] + counts[b])
+                    .collect();
+                let sub = Mat::from_fn(m, m, |i, j| {
+                    let (r, s) = (idx[i].max(idx[j]), idx[i].min(idx[j]));
+                    k[(r, s)]
+                });
+                kernel_from_matrix(sub, &y, m, p, 1)?
+            } else if m <= p {
+                // Both classes' rows are kept (neither has more than p).
+                let mut phi = self.rows_of(a).expect("n_a <= p").to_vec();
+                phi.extend_from_slice(self.rows_of(b).expect("n_b <= p"));
+                kernel_path(&phi, &y, m, p, 1)?
+            } else {
+                let (ga, sa) = self.gram(a, shared).clone();
+                let (gb, sb) = self.gram(b, shared);
+                gram_path((&ga + gb).as_ref(), (sb - &sa).as_ref(), m)?
             };
             out.push(Spectrum {
                 n: m,
@@ -376,12 +389,36 @@ impl ClassAccumulator {
         Ok(out)
     }
 
+    /// The spectrum against every class ([`ClassAccumulator::finish`]) and the mean pair auc
+    /// ([`ClassAccumulator::pair_mean_auc`]), sharing the kernel or the per-class Grams.
+    pub fn finish_with_pair_mean(
+        &self,
+        pairs: Option<&[(usize, usize)]>,
+    ) -> Result<(Spectrum, f64), AlignError> {
+        let mut shared = Shared::default();
+        let whole = self.whole(&mut shared)?;
+        let all = self.all_pairs();
+        let spectra = self.pairs_with(pairs.unwrap_or(&all), &mut shared)?;
+        Ok((whole, mean_auc(&spectra)))
+    }
+
     /// The mean over `pairs` (all pairs when `None`) of the binary auc measured on each pair's
     /// rows alone.
     pub fn pair_mean_auc(&self, pairs: Option<&[(usize, usize)]>) -> Result<f64, AlignError> {
         let all = self.all_pairs();
         let pairs = pairs.unwrap_or(&all);
-        let spectra = self.pairs(pairs)?;
-        Ok(spectra.iter().map(|s| s.summary().auc).sum::<f64>() / spectra.len().max(1) as f64)
+        Ok(mean_auc(&self.pairs(pairs)?))
     }
+}
+
+fn mean_auc(spectra: &[Spectrum]) -> f64 {
+    spectra.iter().map(|s| s.summary().auc).sum::<f64>() / spectra.len().max(1) as f64
+}
+
+/// What the whole spectrum and the pairs' share: the kernel of every kept row, or each class's
+/// Gram.
+#[derive(Default)]
+struct Shared {
+    kernel: Option<Mat<f64>>,
+    grams: Vec<Option<(Mat<f64>, Mat<f64>)>>,
 }

@@ -107,14 +107,16 @@ impl LayerAccumulator {
 
     /// The spectrum, and for three or more classes the mean auc over class pairs.
     fn finish(self) -> Result<(Spectrum, Option<f64>), AlignError> {
-        let pairs = |c: &ClassAccumulator| c.pair_mean_auc(None).map(Some);
         match self {
             LayerAccumulator::Host(acc) => Ok((acc.finish()?, None)),
-            LayerAccumulator::Classes(acc) => Ok((acc.finish()?, pairs(&acc)?)),
+            LayerAccumulator::Classes(acc) => {
+                let (whole, pairs) = acc.finish_with_pair_mean(None)?;
+                Ok((whole, Some(pairs)))
+            }
             #[cfg(feature = "wgpu")]
             LayerAccumulator::Device(acc, classes) => {
                 let pair = match &classes {
-                    Some(c) => pairs(c)?,
+                    Some(c) => Some(c.pair_mean_auc(None)?),
                     None => None,
                 };
                 Ok((acc.finish()?, pair))

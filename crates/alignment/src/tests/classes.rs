@@ -268,6 +268,9 @@ fn a_pair_is_the_binary_measure_on_its_rows_alone() {
         }
         let mean = acc.pair_mean_auc(None).unwrap();
         assert!((mean - sum / 6.0).abs() < 1e-9);
+        let (whole, shared) = acc.finish_with_pair_mean(None).unwrap();
+        assert_eq!(shared, mean);
+        assert_eq!(whole, acc.finish().unwrap());
         let listed = acc.pair_mean_auc(Some(&[(0, 1), (2, 3)])).unwrap();
         let want =
             (acc.pair(0, 1).unwrap().summary().auc + acc.pair(2, 3).unwrap().summary().auc) / 2.0;

@@ -121,14 +121,15 @@ pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
         let measured: Vec<_> = layers
             .par_iter()
             .map(|layer| -> anyhow::Result<_> {
-                let s = measure(&layer.values, layer.p, &y, run.measure.options())?;
-                let pairs = if task.num_classes >= 3 {
+                // Three or more classes: the spectrum and every pair's from one accumulator.
+                let (s, pairs) = if task.num_classes >= 3 {
                     let mut classes =
                         ClassAccumulator::new(layer.p, y.classes(), run.measure.options())?;
                     classes.push(&layer.values, &labels)?;
-                    Some(classes.pair_mean_auc(None)?)
+                    let (s, pairs) = classes.finish_with_pair_mean(None)?;
+                    (s, Some(pairs))
                 } else {
-                    None
+                    (measure(&layer.values, layer.p, &y, run.measure.options())?, None)
                 };
                 let probe = ridge_probe(
                     &layer.values,
