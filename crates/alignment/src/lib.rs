@@ -31,6 +31,16 @@ mod targets;
 #[cfg(test)]
 mod tests;
 
+/// Makes the measure's numbers independent of the number of threads: faer's products and
+/// eigendecompositions split their sums by thread count when it runs them in parallel, so the
+/// same features measured in a job of one thread and in a job of two would differ in the last
+/// bits (a run measured on a Slurm node and again on a laptop, or with another `--jobs`). This
+/// sets faer's process-wide parallelism to one thread; the runner calls it once at start-up.
+/// Library users who want the measure's parallel speed instead can leave it alone.
+pub fn single_threaded_linear_algebra() {
+    faer::set_global_parallelism(faer::Par::Seq);
+}
+
 pub use accumulate::{Accumulator, Options, measure, phi_rows};
 pub use classes::ClassAccumulator;
 pub use error::AlignError;

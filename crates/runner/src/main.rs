@@ -28,6 +28,9 @@ fn main() -> ExitCode {
     // rayon's global pool flush them to zero (each job's own pool does too, see `commands::run`).
     repalign_subnormals::flush_global_pool(0);
     backend::configure_kernels();
+    // The measure's numbers must not depend on --jobs or --threads (a sweep resumed on another
+    // node, or re-run locally, gives the same summary.csv).
+    repalign_alignment::single_threaded_linear_algebra();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
