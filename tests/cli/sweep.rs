@@ -465,3 +465,48 @@ model.init = ["pytorch", "he-uniform"]
         assert!(last.contains(&format!("{auc:.3}")), "{auc} not in {last}");
     }
 }
+
+/// Networks measured as built (`epochs = 0`) on a task of several classes: tables about what
+/// was measured (the class count's ceiling, the pair means), none about training.
+#[test]
+fn untrained_many_class_runs_get_tables_of_the_measure_not_of_training() {
+    let dir = TempDir::new("untrained");
+    let text = r#"
+name = "asbuilt"
+[data]
+dataset = "mnist"
+[task]
+classes = [1, 3, 5, 7]
+train_per_class = 10
+test_per_class = 5
+[model]
+kind = "mlp"
+depth = 2
+width = 8
+[optimizer]
+name = "adam"
+lr = 1e-3
+[train]
+epochs = 0
+batch_size = 8
+loss = "cross_entropy"
+[sweep]
+seed = [0, 1]
+"#;
+    std::fs::write(dir.path("asbuilt.toml"), text).unwrap();
+    let out = runner(&dir.0, &["run", "asbuilt.toml", "--out", "res"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = std::fs::read_to_string(dir.path("res/table.md")).unwrap();
+    for needle in [
+        "### auc of the last hidden layer, measured as built (not trained)",
+        "4-class task, centred one-vs-rest targets: a perfect code reaches about 0.58",
+        "### pair_mean_auc of the last hidden layer, measured as built",
+        "### pair_mean_auc of every layer",
+        "| not trained |",
+    ] {
+        assert!(table.contains(needle), "missing {needle:?} in\n{table}");
+    }
+    for absent in ["final training accuracy", "runs that fit", "adam true"] {
+        assert!(!table.contains(absent), "{absent:?} in\n{table}");
+    }
+}

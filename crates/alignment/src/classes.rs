@@ -23,6 +23,7 @@ use crate::accumulate::{gram_path, kernel_from_matrix, kernel_path};
 use crate::{Accumulator, AlignError, Options, Spectrum, Task};
 
 /// Streams rows of a representation with their class labels; see the module docs.
+#[derive(Clone)]
 pub struct ClassAccumulator {
     d: usize,
     options: Options,
@@ -296,7 +297,9 @@ impl ClassAccumulator {
                 &s[1] - &s[0]
             } else {
                 let total = s.iter().fold(Mat::<f64>::zeros(p, 1), |acc, sk| acc + sk);
-                Mat::from_fn(p, c, |i, m| 2.0 * s[m][(i, 0)] - 2.0 * pi[m] * total[(i, 0)])
+                Mat::from_fn(p, c, |i, m| {
+                    2.0 * s[m][(i, 0)] - 2.0 * pi[m] * total[(i, 0)]
+                })
             };
             gram_path(g.as_ref(), b.as_ref(), n)?
         };

@@ -60,6 +60,9 @@ pub struct Table {
     pub cells: Vec<Vec<Option<Cell>>>,
     /// Cells are fractions of runs (means of 0/1 values), shown as `k/n`.
     pub counts: bool,
+    /// Cells show `mean ± standard error (n)` instead of `mean ± std` (the CSV keeps the
+    /// standard deviation and the count).
+    pub standard_error: bool,
 }
 
 impl Table {
@@ -78,6 +81,7 @@ impl Table {
             columns,
             cells,
             counts: false,
+            standard_error: false,
         }
     }
 
@@ -86,6 +90,11 @@ impl Table {
             Some(c) if self.counts => {
                 format!("{}/{}", (c.mean * c.n as f64).round() as usize, c.n)
             }
+            Some(c) if self.standard_error && c.n > 1 => {
+                let se = c.std / (c.n as f64).sqrt();
+                format!("{:.3}{pm}{se:.3} ({})", c.mean, c.n)
+            }
+            Some(c) if self.standard_error => format!("{:.3} (1)", c.mean),
             _ => Cell::show(cell, pm, none),
         }
     }
@@ -197,7 +206,36 @@ pub fn spearman(points: &[(f64, f64)]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::spearman;
+    use super::{Cell, Table, spearman};
+
+    #[test]
+    fn standard_error_cells_show_the_count() {
+        let cells = vec![vec![
+            Cell::of(&[1.0, 2.0, 3.0, 4.0]),
+            Cell::of(&[0.5]),
+            None,
+        ]];
+        let mut t = Table::new(
+            "t",
+            "x",
+            vec!["r".into()],
+            vec!["a".into(), "b".into(), "c".into()],
+            cells,
+        );
+        assert!(
+            t.markdown().contains("| r | 2.500 ± 1.291 | 0.500 | – |"),
+            "{}",
+            t.markdown()
+        );
+        t.standard_error = true;
+        // std 1.291 / sqrt(4) = 0.645
+        assert!(
+            t.markdown()
+                .contains("| r | 2.500 ± 0.645 (4) | 0.500 (1) | – |"),
+            "{}",
+            t.markdown()
+        );
+    }
 
     #[test]
     fn spearman_of_known_cases() {

@@ -129,7 +129,10 @@ pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
                     let (s, pairs) = classes.finish_with_pair_mean(None)?;
                     (s, Some(pairs))
                 } else {
-                    (measure(&layer.values, layer.p, &y, run.measure.options())?, None)
+                    (
+                        measure(&layer.values, layer.p, &y, run.measure.options())?,
+                        None,
+                    )
                 };
                 let probe = ridge_probe(
                     &layer.values,

@@ -19,9 +19,12 @@ pub struct Arch {
     pub width: String,
 }
 
-/// An optimizer setting, a label mode and an initialisation: a table column.
+/// An optimizer setting, a label mode and an initialisation: a table column. Networks measured
+/// as built (`epochs = 0`) share one column, whatever their optimizer says.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Column {
+    /// Not trained (sorts after the trained columns).
+    untrained: bool,
     /// SGD, Adam, RMSProp, in that order.
     rank: usize,
     optimizer: &'static str,
@@ -108,7 +111,18 @@ impl Axes {
     pub fn column(&self, c: &RunConfig) -> Column {
         let name = c.optimizer.name();
         let init = c.model.init_config();
+        if c.train.epochs == 0 {
+            return Column {
+                untrained: true,
+                rank: 0,
+                optimizer: "",
+                lr_bits: 0,
+                init: (false, String::new()),
+                random: false,
+            };
+        }
         Column {
+            untrained: false,
             rank: optimizer_rank(name),
             optimizer: name,
             lr_bits: c.optimizer.lr().to_bits(),
@@ -121,8 +135,11 @@ impl Axes {
         }
     }
 
-    /// `adam true`, `sgd lr=0.01 random`, `adam random (he-uniform init)`.
+    /// `adam true`, `sgd lr=0.01 random`, `adam random (he-uniform init)`, `not trained`.
     pub fn column_label(&self, k: &Column) -> String {
+        if k.untrained {
+            return "not trained".to_string();
+        }
         let opt = if self.many_lrs.contains(&k.optimizer) {
             format!("{} lr={}", k.optimizer, f64::from_bits(k.lr_bits))
         } else {
@@ -168,4 +185,22 @@ pub fn init_note(runs: &[RunEntry]) -> String {
         })
         .collect();
     format!("Initialisation: {}.", labels.join("; "))
+}
+
+/// The number of classes of a run's task: the listed ones, or all 10 of the datasets this tool
+/// reads (MNIST, Fashion-MNIST, digits, CIFAR-10; the teacher problem is binary).
+pub fn classes(c: &RunConfig) -> usize {
+    match (c.task.listed_classes(), c.data.images()) {
+        (Some(n), _) => n,
+        (None, Some(_)) => 10,
+        (None, None) => 2,
+    }
+}
+
+/// For tasks of three or more classes, what their auc means, for a table's title.
+pub fn multiclass_note(classes: usize) -> String {
+    format!(
+        "{classes}-class task, centred one-vs-rest targets: a perfect code reaches about {:.2}; compare with other {classes}-class aucs, not with pair aucs",
+        1.0 / ((classes - 1) as f64).sqrt()
+    )
 }

@@ -9,8 +9,8 @@ use std::path::Path;
 use repalign_report::plot::{LinePlot, Series, line_plot, points};
 use repalign_report::{Cell, Table};
 
-use super::keys::{Arch, Axes, Column};
-use super::{Report, RunEntry};
+use super::keys::{self, Arch, Axes, Column};
+use super::{LayerReport, Report, RunEntry};
 
 /// Reads one number (or none) off a run.
 type Pick<'a> = &'a dyn Fn(&RunEntry) -> Option<f64>;
@@ -55,58 +55,115 @@ pub fn tables(report: &Report) -> Vec<Table> {
         }
         Table::new(title, "architecture", rows, columns.clone(), cells)
     };
-    let mut tables = vec![
-        make(
-            "auc of the last hidden layer (mean ± std over seeds)",
-            &|r| Some(r.last().summary.auc),
-            Some(&|r| Some(r.layers[0].summary.auc)),
-        ),
-        make(
-            "auc_null of the last hidden layer (the level a random direction reaches)",
-            &|r| Some(r.last().summary.auc_null),
-            Some(&|r| Some(r.layers[0].summary.auc_null)),
-        ),
-        make(
+    // Tasks of three or more classes: their auc's scale, and the mean pair auc beside it.
+    let classes = done
+        .iter()
+        .map(|r| keys::classes(&r.config))
+        .max()
+        .unwrap_or(2);
+    let multi = (classes >= 3).then(|| format!(" ({})", keys::multiclass_note(classes)));
+    let note = multi.clone().unwrap_or_default();
+    // Networks measured as built (`epochs = 0`) have no training to report.
+    let trained = done.iter().any(|r| r.config.train.epochs > 0);
+    let last = if trained {
+        "the last hidden layer"
+    } else {
+        "the last hidden layer, measured as built (not trained)"
+    };
+    let mut tables = vec![make(
+        &format!("auc of {last} (mean ± std over seeds){note}"),
+        &|r| Some(r.last().summary.auc),
+        Some(&|r| Some(r.layers[0].summary.auc)),
+    )];
+    if multi.is_some() {
+        tables.push(make(
+            &format!("pair_mean_auc of {last}: the mean over class pairs of the binary auc on each pair's rows (comparable with binary tasks)"),
+            &|r| r.last().pair_mean_auc,
+            Some(&|r| r.layers[0].pair_mean_auc),
+        ));
+    }
+    tables.push(make(
+        &format!("auc_null of {last} (the level a random direction reaches)"),
+        &|r| Some(r.last().summary.auc_null),
+        Some(&|r| Some(r.layers[0].summary.auc_null)),
+    ));
+    // Shuffled labels: which runs fit within the epoch budget is chaotic (f32 sums in another
+    // order, on another CPU, decide it), and the two groups' alignment differs; they are
+    // reported apart, with standard errors.
+    let unfitted = done
+        .iter()
+        .any(|r| r.config.train.epochs > 0 && !r.result.fitted);
+    if unfitted {
+        for (which, fit) in [
+            ("runs that fit their labels", true),
+            ("runs that did not fit", false),
+        ] {
+            tables.push(Table {
+                standard_error: true,
+                ..make(
+                    &format!("auc of {last}, {which} only (mean ± standard error, runs){note}"),
+                    &|r| (r.result.fitted == fit).then(|| r.last().summary.auc),
+                    None,
+                )
+            });
+        }
+    }
+    if trained {
+        tables.push(make(
             "final training accuracy",
             &|r| Some(r.result.train_acc),
             None,
-        ),
-        Table {
+        ));
+        tables.push(Table {
             counts: true,
             ..make(
                 "runs that fit their training labels (met the stop rule; without one: 100% training accuracy after training)",
                 &|r| Some(f64::from(u8::from(r.result.fitted))),
                 None,
             )
-        },
-    ];
-    // Per layer: rows are (architecture, layer).
-    let mut rows = vec![];
-    let mut cells = vec![];
-    for (a, label) in &arch_keys {
-        let of_arch = || done.iter().filter(|r| axes.arch(&r.config) == *a);
-        let depth = of_arch().map(|r| r.layers.len()).max().unwrap_or(0);
-        for li in 0..depth {
-            let name = of_arch()
-                .find(|r| r.layers.len() > li)
-                .and_then(|r| r.layers[li].layer.clone())
-                .unwrap_or_default();
-            rows.push(format!("{label} / {li} {name}"));
-            cells.push(
-                col_keys
-                    .keys()
-                    .map(|c| gather(&|r| r.layers.get(li).map(|l| l.summary.auc), Some(a), c))
-                    .collect(),
-            );
-        }
+        });
     }
+    // Per layer: rows are (architecture, layer).
+    let per_layer = |pick: &dyn Fn(&LayerReport) -> Option<f64>| {
+        let mut rows = vec![];
+        let mut cells = vec![];
+        for (a, label) in &arch_keys {
+            let of_arch = || done.iter().filter(|r| axes.arch(&r.config) == *a);
+            let depth = of_arch().map(|r| r.layers.len()).max().unwrap_or(0);
+            for li in 0..depth {
+                let name = of_arch()
+                    .find(|r| r.layers.len() > li)
+                    .and_then(|r| r.layers[li].layer.clone())
+                    .unwrap_or_default();
+                rows.push(format!("{label} / {li} {name}"));
+                cells.push(
+                    col_keys
+                        .keys()
+                        .map(|c| gather(&|r| r.layers.get(li).and_then(pick), Some(a), c))
+                        .collect(),
+                );
+            }
+        }
+        (rows, cells)
+    };
+    let (rows, cells) = per_layer(&|l| Some(l.summary.auc));
     tables.push(Table::new(
-        "auc of every layer (0 = input)",
+        &format!("auc of every layer (0 = input){note}"),
         "architecture / layer",
         rows,
-        columns,
+        columns.clone(),
         cells,
     ));
+    if multi.is_some() {
+        let (rows, cells) = per_layer(&|l| l.pair_mean_auc);
+        tables.push(Table::new(
+            "pair_mean_auc of every layer (0 = input): the mean over class pairs of the binary auc",
+            "architecture / layer",
+            rows,
+            columns,
+            cells,
+        ));
+    }
     tables
 }
 
