@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# The runner cargo built, wherever CARGO_TARGET_DIR puts it (relative to the root).
+RUNNER_BIN=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")/release/runner
 PY=${PYTHON:-.venv/bin/python}
 "$PY" -c "import torch" 2>/dev/null || {
   echo "conv-bench: $PY has no torch (python3 -m venv .venv && .venv/bin/pip install torch numpy)" >&2
@@ -47,7 +49,7 @@ PY
 for ops in 0 1; do
   start=$(date +%s.%N)
   # Run from $T: no data/ folder there, so the embedded subset, as on a fresh clone.
-  (cd "$T" && REPALIGN_BURN_OPS=$ops "$ROOT/target/release/runner" run deep-cnn.toml \
+  (cd "$T" && REPALIGN_BURN_OPS=$ops "$RUNNER_BIN" run deep-cnn.toml \
     --out "runs-$ops" --jobs 1 > run.log 2>&1) || { cat "$T/run.log" >&2; exit 1; }
   end=$(date +%s.%N)
   name="deep-cnn training"; [ "$ops" = 1 ] && name="deep-cnn training, burn's own ops"

@@ -22,6 +22,7 @@ Dev-only (never a build, runtime or CI dependency). Install and run:
     bash scripts/fetch-data.sh data
     cargo build --release -p runner
     .venv/bin/python scripts/parity.py --data data        # 20 seeds per side, ~2 minutes
+    .venv/bin/python scripts/parity.py --data DIR --dataset cifar10   # the authors' CIFAR-10 demo
 
 Threads: PyTorch uses ``--threads`` (default 2); the runner trains ``--jobs`` runs in parallel.
 """
@@ -83,10 +84,25 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def draw_task(data_dir, classes, per_class, draw_seed):
+def read_cifar10_train(data_dir):
+    """The 50,000 training images (n x 3072, channel planes R, G, B) and labels of CIFAR-10's
+    binary version (DATA/cifar-10-batches-bin/data_batch_1.bin .. 5), as the runner reads them."""
+    records = []
+    for i in range(1, 6):
+        path = os.path.join(data_dir, "cifar-10-batches-bin", f"data_batch_{i}.bin")
+        with open(path, "rb") as f:
+            records.append(np.frombuffer(f.read(), dtype=np.uint8).reshape(-1, 3073))
+    r = np.concatenate(records)
+    return r[:, 1:], r[:, 0]
+
+
+def draw_task(data_dir, classes, per_class, draw_seed, dataset="mnist"):
     """Training images and labels of a binary task, as `Task::draw` gives them."""
-    images = read_idx(os.path.join(data_dir, "mnist", "train-images-idx3-ubyte"))
-    labels = read_idx(os.path.join(data_dir, "mnist", "train-labels-idx1-ubyte"))
+    if dataset == "cifar10":
+        images, labels = read_cifar10_train(data_dir)
+    else:
+        images = read_idx(os.path.join(data_dir, "mnist", "train-images-idx3-ubyte"))
+        labels = read_idx(os.path.join(data_dir, "mnist", "train-labels-idx1-ubyte"))
     rng = SplitMix64.derive(draw_seed, "draw")
     chosen = []
     for label, c in enumerate(classes):
@@ -169,7 +185,7 @@ def mlp(depth, width=128, inputs=784):
 def torch_run(x, y, seed, make_opt, depth, epochs, stop):
     """Trains as the runner's loop does; returns (auc per layer, epochs, final train acc)."""
     torch.manual_seed(seed)
-    net = mlp(depth)
+    net = mlp(depth, inputs=x.shape[1])
     opt = make_opt(net.parameters())
     xt, yt = torch.from_numpy(x), torch.from_numpy(y).float()
     n = len(y)
@@ -205,7 +221,7 @@ EXPERIMENT = """name = "parity"
 labels = "true"
 seed = 0
 [data]
-dataset = "mnist"
+dataset = "{dataset}"
 [task]
 classes = [0, 1]
 train_per_class = 500
@@ -233,7 +249,7 @@ seed = [{seeds}]
 """
 
 
-def runner_runs(runner, data, optimizer, depth, epochs, stop, seeds, jobs):
+def runner_runs(runner, data, optimizer, depth, epochs, stop, seeds, jobs, dataset="mnist"):
     """Per-layer auc lists (layer_index -> [auc per seed]), epochs and accuracies from `runner`."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "parity.toml")
@@ -241,6 +257,7 @@ def runner_runs(runner, data, optimizer, depth, epochs, stop, seeds, jobs):
         with open(path, "w") as f:
             f.write(
                 EXPERIMENT.format(
+                    dataset=dataset,
                     depth=depth,
                     epochs=epochs,
                     stop=stop_line,
@@ -270,7 +287,18 @@ def mean_std(v):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="data", help="folder of scripts/fetch-data.sh")
-    ap.add_argument("--runner", default="target/release/runner")
+    ap.add_argument(
+        "--dataset",
+        choices=["mnist", "cifar10"],
+        default="mnist",
+        help="cifar10: the authors' own demo (airplane vs automobile, MLP 3072-128x3-1) on the"
+        " CIFAR-10 binary version in DATA/cifar-10-batches-bin/ (bring your own copy); the demo"
+        " check only",
+    )
+    ap.add_argument(
+        "--runner",
+        default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "runner"),
+    )
     ap.add_argument(
         "--seeds",
         type=int,
@@ -285,7 +313,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds))
-    x, y = draw_task(args.data, [0, 1], 500, 0)
+    x, y = draw_task(args.data, [0, 1], 500, 0, args.dataset)
     names = ["input"] + [f"hidden{i}" for i in range(1, 9)]
     lines = [
         f"| recipe ({len(seeds)} seeds each) | layer | runner auc | PyTorch auc | difference"
@@ -296,9 +324,11 @@ def main():
     for check, (opt_toml, make_opt, depth, epochs, stop) in CHECKS.items():
         if args.only and args.only not in check:
             continue
+        if args.dataset == "cifar10" and not check.startswith("demo"):
+            continue
         t0 = time.time()
         ours, our_epochs, our_acc = runner_runs(
-            args.runner, args.data, opt_toml, depth, epochs, stop, seeds, args.jobs
+            args.runner, args.data, opt_toml, depth, epochs, stop, seeds, args.jobs, args.dataset
         )
         t1 = time.time()
         theirs, their_epochs, their_acc = {}, [], []

@@ -29,11 +29,13 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     slurm-wlm munge >/dev/null
 fi
-runner=$(realpath -m "${RUNNER:-target/release/runner}")
+# Cargo's target folder, wherever CARGO_TARGET_DIR puts it.
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+runner=$(realpath -m "${RUNNER:-$target_dir/release/runner}")
 if [ ! -x "$runner" ]; then
   say "building the release runner"
   cargo build --release -p runner
-  runner=$root/target/release/runner
+  runner=$target_dir/release/runner
 fi
 export RUNNER=$runner
 
