@@ -130,6 +130,7 @@ impl Tally {
 /// needs more than `CHUNK * p` extra values.
 const CHUNK: usize = 1024;
 
+#[derive(Clone)]
 enum State {
     /// Row-major `Phi` (n x p) and `Y` (n x c), kept while n <= p.
     Rows { phi: Vec<f64>, y: Vec<f64> },
@@ -138,6 +139,7 @@ enum State {
 }
 
 /// Streams rows of a representation and its targets; see the module docs.
+#[derive(Clone)]
 pub struct Accumulator {
     t: Tally,
     state: State,
