@@ -4,6 +4,7 @@ mod util;
 
 mod align;
 mod analysis;
+mod docs;
 mod robust;
 mod run;
 mod sweep;
