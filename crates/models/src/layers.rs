@@ -2,9 +2,11 @@
 //! one initialiser for both), so that [`Init`] can set them apart.
 
 use burn::module::Initializer;
+#[cfg(feature = "flex")]
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::MaxPool2d;
-use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 #[cfg(feature = "flex")]
 use repalign_flex_kernels as kernels;
