@@ -8,9 +8,13 @@
 //! [`Accumulator::finish`] then eigendecomposes `K = Phi Phi^T` (n <= p) or `G` (n > p) in f64.
 //! Memory is `O(min(n, p) * p)` whatever the number of rows.
 
+use faer::diag::{Diag, DiagRef};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::evd::{self, tridiag};
+use faer::linalg::householder;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Side};
+use faer::{Accum, Conj, Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::{AlignError, Spectrum, Targets};
@@ -126,9 +130,19 @@ impl Tally {
     }
 }
 
-/// Rows are turned into `Phi` and folded into `G` this many at a time, so a large batch never
-/// needs more than `CHUNK * p` extra values.
-const CHUNK: usize = 1024;
+/// Rows are turned into `Phi` and folded into `G` in chunks of about this many bytes (at least
+/// [`MIN_CHUNK_ROWS`], at most [`MAX_CHUNK_ROWS`] rows), so a large batch never needs more than
+/// one chunk of extra memory, and the chunks are tall enough for the Gram update to run near the
+/// CPU's peak (at `p = 513`, 4096-row chunks fold 10,000 rows in 0.047 s, 1024-row chunks in
+/// 0.061 s; AMD EPYC model 1, 2 threads).
+const CHUNK_BYTES: usize = 16 << 20;
+const MIN_CHUNK_ROWS: usize = 256;
+const MAX_CHUNK_ROWS: usize = 4096;
+
+/// Rows per chunk for `p` columns of `Phi`.
+fn chunk_rows(p: usize) -> usize {
+    (CHUNK_BYTES / (8 * p.max(1))).clamp(MIN_CHUNK_ROWS, MAX_CHUNK_ROWS)
+}
 
 #[derive(Clone)]
 enum State {
@@ -207,26 +221,32 @@ impl Accumulator {
         if let Some(i) = features.iter().position(|v| !(*v).into().is_finite()) {
             return Err(t.non_finite_feature(i, features[i].into()));
         }
-        for start in (0..rows).step_by(CHUNK) {
-            let end = (start + CHUNK).min(rows);
-            let phi = phi_rows(
+        // One buffer for every chunk: a fresh allocation per chunk costs a page fault per 4 KiB
+        // (a third of the time of folding 10,000 x 513 rows).
+        let chunk = chunk_rows(t.p);
+        let mut phi = Vec::with_capacity(chunk.min(rows) * t.p);
+        for start in (0..rows).step_by(chunk) {
+            let end = (start + chunk).min(rows);
+            phi.clear();
+            phi_rows_into(
+                &mut phi,
                 &features[start * t.d..end * t.d],
                 end - start,
                 t.d,
                 t.options,
             );
-            self.add(phi, &targets[start * t.c..end * t.c]);
+            self.add(&phi, &targets[start * t.c..end * t.c]);
         }
         self.t.add_energy(targets);
         Ok(())
     }
 
-    fn add(&mut self, phi_batch: Vec<f64>, y_batch: &[f64]) {
+    fn add(&mut self, phi_batch: &[f64], y_batch: &[f64]) {
         let Tally { p, c, n, .. } = self.t;
         let rows = y_batch.len() / c;
         if let State::Rows { phi, y } = &mut self.state {
             if n + rows <= p {
-                phi.extend_from_slice(&phi_batch);
+                phi.extend_from_slice(phi_batch);
                 y.extend_from_slice(y_batch);
                 self.t.n += rows;
                 return;
@@ -237,7 +257,7 @@ impl Accumulator {
             self.state = State::Gram { g, b };
         }
         if let State::Gram { g, b } = &mut self.state {
-            fold(g, b, &phi_batch, y_batch, p, c);
+            fold(g, b, phi_batch, y_batch, p, c);
         }
         self.t.n += rows;
     }
@@ -257,7 +277,7 @@ impl Accumulator {
         match other.state {
             State::Rows { phi, y } => {
                 if !y.is_empty() {
-                    self.add(phi, &y);
+                    self.add(&phi, &y);
                 }
             }
             State::Gram { g: og, b: ob } => {
@@ -357,23 +377,59 @@ pub fn phi_rows<T: Copy + Into<f64>>(
     d: usize,
     options: Options,
 ) -> Vec<f64> {
+    let mut phi = Vec::with_capacity(rows * options.columns(d));
+    phi_rows_into(&mut phi, features, rows, d, options);
+    phi
+}
+
+/// [`phi_rows`] appended to `phi`.
+fn phi_rows_into<T: Copy + Into<f64>>(
+    phi: &mut Vec<f64>,
+    features: &[T],
+    rows: usize,
+    d: usize,
+    options: Options,
+) {
     debug_assert_eq!(features.len(), rows * d);
     let p = options.columns(d);
-    let mut phi = Vec::with_capacity(rows * p);
-    for i in 0..rows {
-        let start = phi.len();
-        phi.extend(features[i * d..(i + 1) * d].iter().map(|&v| v.into()));
+    let start = phi.len();
+    phi.resize(start + rows * p, 0.0);
+    if p == 0 {
+        return;
+    }
+    for (out, row) in phi[start..]
+        .chunks_exact_mut(p)
+        .zip(features.chunks_exact(d.max(1)))
+    {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = v.into();
+        }
         if options.bias_column {
-            phi.push(1.0);
+            out[d] = 1.0;
         }
         if options.row_normalize {
-            let norm = phi[start..].iter().map(|v| v * v).sum::<f64>().sqrt();
+            let norm = sum_of_squares(out).sqrt();
             if norm > 0.0 {
-                phi[start..].iter_mut().for_each(|v| *v /= norm);
+                out.iter_mut().for_each(|v| *v /= norm);
             }
         }
     }
-    phi
+}
+
+/// `sum v_i^2` in eight interleaved partial sums (the compiler keeps them in vector registers;
+/// one running sum would wait on every addition's latency).
+fn sum_of_squares(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            acc[k] += c[k] * c[k];
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|x| x * x).sum();
+    let (a, b) = acc.split_at(4);
+    let pairs = [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+    (pairs[0] + pairs[2]) + (pairs[1] + pairs[3]) + tail
 }
 
 /// `G += Phi^T Phi` (lower triangle) and `B += Phi^T Y` for a row-major batch.
@@ -449,15 +505,7 @@ pub(crate) fn kernel_from_matrix(
     c: usize,
 ) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
     let y = MatRef::from_row_major_slice(y, n, c);
-    let evd = k
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| AlignError::Eigen {
-            which: "kernel Phi Phi^T",
-            size: n,
-        })?;
-    let lambda: Vec<f64> = evd.S().column_vector().iter().copied().collect();
-    let u = evd.U();
-    let uy = u.transpose() * y; // n x c
+    let (lambda, uy) = eigen_projected(k.as_ref(), y, "kernel Phi Phi^T")?; // n x c
     let idx = kept(&lambda, n, p);
     let sigma = idx.iter().map(|&i| lambda[i].sqrt()).collect();
     let energy = idx
@@ -475,14 +523,7 @@ pub(crate) fn gram_path(
 ) -> Result<(Vec<f64>, Vec<f64>), AlignError> {
     let p = g.nrows();
     let c = b.ncols();
-    let evd = g
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| AlignError::Eigen {
-            which: "Gram Phi^T Phi",
-            size: p,
-        })?;
-    let lambda: Vec<f64> = evd.S().column_vector().iter().copied().collect();
-    let vb = evd.U().transpose() * b; // p x c
+    let (lambda, vb) = eigen_projected(g, b, "Gram Phi^T Phi")?; // p x c
     let idx = kept(&lambda, n, p);
     let sigma = idx.iter().map(|&i| lambda[i].sqrt()).collect();
     let energy = idx
@@ -490,4 +531,81 @@ pub(crate) fn gram_path(
         .map(|&i| (0..c).map(|j| vb[(i, j)] * vb[(i, j)]).sum::<f64>() / lambda[i])
         .collect();
     Ok((sigma, energy))
+}
+
+/// The eigenvalues (ascending) of the symmetric matrix `A` whose lower triangle is `a`, and
+/// `U^T R` for its orthonormal eigenvectors `U`, without forming `U`.
+///
+/// `A = Q T Q^T` (Householder tridiagonalisation) and `T = W S W^T`, so `U = Q W` and
+/// `U^T R = W^T (Q^T R)`. Applying `Q^T` to the `c` columns of `R` instead of `Q` to the `m`
+/// columns of `W` skips the `2 m^3` back-transformation a full eigendecomposition ends with
+/// (at m = 513: 0.058 s -> 0.047 s on one thread). The eigenvalues are the same numbers a full
+/// decomposition gives (the same tridiagonal matrix, the same solver); `U^T R` agrees to
+/// rounding (checked against `self_adjoint_eigen` in the tests).
+pub(crate) fn eigen_projected(
+    a: MatRef<'_, f64>,
+    r: MatRef<'_, f64>,
+    which: &'static str,
+) -> Result<(Vec<f64>, Mat<f64>), AlignError> {
+    let m = a.nrows();
+    let c = r.ncols();
+    debug_assert_eq!((a.ncols(), r.nrows()), (m, m));
+    if m <= 1 {
+        let lambda = (0..m).map(|i| a[(i, i)]).collect();
+        return Ok((lambda, r.to_owned()));
+    }
+    let par = faer::get_global_parallelism();
+    let bs = faer::linalg::qr::no_pivoting::factor::recommended_block_size::<f64>(m, m);
+    let mut mem =
+        MemBuffer::new(StackReq::any_of(&[
+            tridiag::tridiag_in_place_scratch::<f64>(m, par, Default::default()),
+            householder::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<
+                f64,
+            >(m - 1, bs, c),
+            evd::self_adjoint_evd_scratch::<f64>(
+                m,
+                evd::ComputeEigenvectors::Yes,
+                par,
+                Default::default(),
+            ),
+        ]));
+    let stack = MemStack::new(&mut mem);
+    let mut trid = Mat::<f64>::zeros(m, m);
+    trid.copy_from_triangular_lower(a);
+    let mut factors = Mat::<f64>::zeros(bs, m - 1);
+    tridiag::tridiag_in_place(
+        trid.as_mut(),
+        factors.as_mut(),
+        par,
+        stack,
+        Default::default(),
+    );
+    // Q^T R: the reflectors sit below the subdiagonal and act on rows 1..m.
+    let mut qr = r.to_owned();
+    householder::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
+        trid.as_ref().submatrix(1, 0, m - 1, m - 1),
+        factors.as_ref(),
+        Conj::No,
+        qr.as_mut().subrows_mut(1, m - 1),
+        par,
+        stack,
+    );
+    let diag: Vec<f64> = (0..m).map(|i| trid[(i, i)]).collect();
+    let sub: Vec<f64> = (0..m)
+        .map(|i| if i + 1 < m { trid[(i + 1, i)] } else { 0.0 })
+        .collect();
+    let mut s = Diag::<f64>::zeros(m);
+    let mut w = Mat::<f64>::zeros(m, m);
+    evd::tridiagonal_self_adjoint_evd(
+        DiagRef::from_slice(&diag),
+        DiagRef::from_slice(&sub),
+        s.as_mut(),
+        Some(w.as_mut()),
+        par,
+        stack,
+        Default::default(),
+    )
+    .map_err(|_| AlignError::Eigen { which, size: m })?;
+    let lambda = s.column_vector().iter().copied().collect();
+    Ok((lambda, w.transpose() * qr))
 }

@@ -2,7 +2,7 @@
 
 use faer::{Mat, MatRef};
 
-use crate::accumulate::{gram_path, kernel_path, phi_rows, rank_cutoff};
+use crate::accumulate::{eigen_projected, gram_path, kernel_path, phi_rows, rank_cutoff};
 use crate::{Accumulator, AlignError, Grid, Options, Spectrum, Targets, Task, measure};
 
 /// SplitMix64 with Box-Muller normals: a seeded source of test matrices.
@@ -229,6 +229,61 @@ fn duplicate_rows_match_thin_svd() {
     for o in all_options() {
         check_case(&format!("duplicate rows {o:?}"), &f, 6, &y, o);
     }
+}
+
+#[test]
+fn projected_eigendecomposition_equals_the_full_one() {
+    // Against faer's full decomposition: the same eigenvalues, and U^T R row by row up to each
+    // eigenvector's sign, on sizes below and above the divide-and-conquer switch (128) and with
+    // several right-hand sides; a repeated eigenvalue is checked through its eigenspace's total.
+    let mut rng = Rng(17);
+    for (m, c) in [
+        (1, 1),
+        (2, 1),
+        (3, 2),
+        (40, 1),
+        (127, 3),
+        (200, 4),
+        (300, 1),
+    ] {
+        let x = Mat::from_fn(m + 5, m, |_, _| rng.normal());
+        let a = x.transpose() * &x;
+        let r = Mat::from_fn(m, c, |_, _| rng.normal());
+        let (lambda, ur) = eigen_projected(a.as_ref(), r.as_ref(), "test").unwrap();
+        let full = a.self_adjoint_eigen(faer::Side::Lower).unwrap();
+        let want = full.U().transpose() * &r;
+        let scale = lambda.iter().fold(0.0f64, |acc, l| acc.max(l.abs()));
+        for i in 0..m {
+            let l = full.S().column_vector()[i];
+            assert!((lambda[i] - l).abs() <= 1e-13 * scale, "m={m} lambda_{i}");
+            let sign = if (0..c).map(|j| ur[(i, j)] * want[(i, j)]).sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for j in 0..c {
+                let (got, exp) = (sign * ur[(i, j)], want[(i, j)]);
+                assert!(
+                    (got - exp).abs() <= 1e-9 * (1.0 + exp.abs()),
+                    "m={m} c={c} ({i}, {j}): {got} vs {exp}"
+                );
+            }
+        }
+    }
+    // A repeated eigenvalue (the identity plus a rank-one term): U^T R is not unique inside the
+    // eigenspace, its squared norm over the eigenspace is.
+    let m = 150;
+    let v = Mat::from_fn(m, 1, |_, _| rng.normal());
+    let a = Mat::<f64>::identity(m, m) + &v * v.transpose();
+    let r = Mat::from_fn(m, 1, |_, _| rng.normal());
+    let (lambda, ur) = eigen_projected(a.as_ref(), r.as_ref(), "test").unwrap();
+    let top = (v.transpose() * &r)[(0, 0)].powi(2) / (v.transpose() * &v)[(0, 0)];
+    let rest: f64 = (0..m - 1).map(|i| ur[(i, 0)].powi(2)).sum();
+    let total: f64 = (0..m).map(|i| r[(i, 0)].powi(2)).sum();
+    assert!((lambda[m - 1] - 1.0 - (v.transpose() * &v)[(0, 0)]).abs() < 1e-10);
+    assert!(lambda[..m - 1].iter().all(|l| (l - 1.0).abs() < 1e-12));
+    assert!((ur[(m - 1, 0)].powi(2) - top).abs() < 1e-9 * total);
+    assert!((rest - (total - top)).abs() < 1e-9 * total);
 }
 
 #[test]
