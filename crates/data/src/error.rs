@@ -57,7 +57,7 @@ pub enum DataError {
         path: PathBuf,
         /// What is wrong with it.
         #[source]
-        source: crate::npy::NpyError,
+        source: NpyError,
     },
     /// An image file and its label file hold different numbers of items.
     #[error("{images} has {n_images} images but {labels} has {n_labels} labels")]
@@ -117,4 +117,42 @@ impl DataError {
             source,
         }
     }
+}
+
+/// What went wrong reading a `.npy` file. The caller adds the file name.
+#[derive(Debug, Error)]
+pub enum NpyError {
+    /// The file does not start with `\x93NUMPY`.
+    #[error("not a .npy file: expected magic \\x93NUMPY, found {found:?}")]
+    Magic {
+        /// The first (up to six) bytes of the file.
+        found: Vec<u8>,
+    },
+    /// A format version other than 1.0, 2.0 or 3.0.
+    #[error("unsupported .npy format version {major}.{minor} (supported: 1.0, 2.0, 3.0)")]
+    Version {
+        /// Major version byte.
+        major: u8,
+        /// Minor version byte.
+        minor: u8,
+    },
+    /// The file is shorter than its header says.
+    #[error("file ends early: the header says {expected} bytes of {what}, found {found}")]
+    Truncated {
+        /// What the missing bytes hold (`header`, `data`, ...).
+        what: &'static str,
+        /// Bytes the header announces.
+        expected: usize,
+        /// Bytes the file has.
+        found: usize,
+    },
+    /// The header dictionary cannot be read (what is wrong, with the text found).
+    #[error("header: {0}")]
+    Header(String),
+    /// A dtype other than the numeric ones numpy writes by default.
+    #[error("unsupported dtype '{0}' (supported: f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)")]
+    Dtype(String),
+    /// `fortran_order: True`.
+    #[error("Fortran-order arrays are not supported: save with np.ascontiguousarray first")]
+    FortranOrder,
 }

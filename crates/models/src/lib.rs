@@ -25,23 +25,27 @@ mod activation;
 mod cnn;
 mod config;
 mod efficientnet;
+mod error;
 mod init;
 pub(crate) mod layers;
 mod mlp;
 mod model;
 mod size;
+mod width;
 
 pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
-pub use config::{ModelConfig, ModelError, Width};
+pub use config::ModelConfig;
 pub use efficientnet::{
     EfficientNet, EfficientNetArch, EfficientNetConfig, Features, ImageNet, MbConv, Stage, Weights,
 };
+pub use error::ModelError;
 pub use init::{BiasInit, Init, WeightInit};
 pub use layers::{batch_norm_forward, conv_forward, dense_forward, max_pool_forward};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Forward, Model};
 pub use size::Sizes;
+pub use width::Width;
 
 /// Whether a hidden layer's name is a pooled view of another layer (a CNN block's global
 /// average, `conv2_gap`) rather than a link of the network's chain. The network's last hidden

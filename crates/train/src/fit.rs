@@ -19,10 +19,9 @@ use burn::tensor::Device;
 use repalign_data::{Rng, Task};
 use repalign_models::{Model, ModelConfig};
 use repalign_optim::OptimizerConfig;
-use serde::{Deserialize, Serialize};
 
 use crate::loss::{batch_loss, correct, gather, scalar};
-use crate::{Checkpoints, TrainConfig, TrainError, init_model};
+use crate::{Checkpoints, EpochStats, TrainConfig, TrainError, init_model};
 
 /// What training needs: the model, the optimizer, the schedule and the seed (of the initial
 /// weights and of the minibatch order).
@@ -36,17 +35,6 @@ pub struct Setup<'a> {
     pub train: &'a TrainConfig,
     /// Seeds the initial weights and the minibatch order.
     pub seed: u64,
-}
-
-/// What one epoch looked like.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean loss over the epoch's minibatches.
-    pub loss: f64,
-    /// Accuracy over the epoch's minibatches (measured as they were trained on).
-    pub train_acc: f64,
 }
 
 /// How training ended.

@@ -31,13 +31,15 @@ mod eval;
 mod fit;
 mod init;
 mod loss;
+mod stats;
 
 pub use checkpoint::Checkpoints;
 pub use config::{LossKind, StopRule, TrainConfig};
 pub use eval::{Evaluation, evaluate};
-pub use fit::{EpochStats, Observer, Setup, Status, Trained, Trainer};
+pub use fit::{Observer, Setup, Status, Trained, Trainer};
 pub use init::init_model;
 pub use loss::{batch_loss, gather, predictions, scalar, values};
+pub use stats::EpochStats;
 
 use std::path::PathBuf;
 
