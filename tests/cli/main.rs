@@ -5,6 +5,7 @@ mod util;
 mod align;
 mod analysis;
 mod docs;
+mod layering;
 mod robust;
 mod run;
 mod sweep;

@@ -18,8 +18,8 @@ use repalign_train::{
 use crate::backend::Backend;
 use crate::experiment::{DataConfig, MeasureConfig, RunConfig};
 use crate::measure::measure_layers;
-use crate::output::{self, ConfigRecord, RunResult, RunStatus, Versions};
 use crate::progress::EpochProgress;
+use crate::run_folder::{self, ConfigRecord, RunResult, RunStatus, Versions};
 
 /// Where a run executes and what it may reuse.
 pub struct RunEnv<'a> {
@@ -156,9 +156,9 @@ pub fn run_one(
 ) -> anyhow::Result<(RunResult, Vec<Report>)> {
     let start = Instant::now();
     let run_id = run.run_id();
-    output::create(dir)?;
-    output::write_json(
-        &dir.join("config.json"),
+    run_folder::create(dir)?;
+    run_folder::write_json(
+        &dir.join(run_folder::names::CONFIG),
         &ConfigRecord {
             run_id: run_id.clone(),
             config: run,
@@ -197,9 +197,9 @@ pub fn run_one(
     let RunObserver { bar, history, .. } = observer;
     bar.finish();
     if !history.is_empty() {
-        output::write_alignment_history(dir, &history)?;
+        run_folder::write_alignment_history(dir, &history)?;
     }
-    output::write_metrics(dir, &trained.history)?;
+    run_folder::write_metrics(dir, &trained.history)?;
     let epochs = trained.history.len();
     let config = serde_json::from_str(&run.canonical_json())?;
     let (reports, result) = match &trained.status {
@@ -214,7 +214,7 @@ pub fn run_one(
                 run.measure.batch_size,
                 ctx.device,
             );
-            output::write_alignment(dir, &reports)?;
+            run_folder::write_alignment(dir, &reports)?;
             if let Some(analysis) = &run.analysis {
                 let trained = crate::analysis::Trained {
                     run,
@@ -264,7 +264,7 @@ pub fn run_one(
             (vec![], result)
         }
     };
-    output::write_json(&dir.join("result.json"), &result)?;
+    run_folder::write_json(&dir.join(run_folder::names::RESULT), &result)?;
     checkpoints
         .clear()
         .with_context(|| format!("removing {}", checkpoints.dir().display()))?;
@@ -273,9 +273,9 @@ pub fn run_one(
 
 /// `result.json` for a run that could not finish, so the sweep goes on and the reason stays.
 pub fn record_failure(run: &RunConfig, dir: &Path, e: &anyhow::Error) -> anyhow::Result<()> {
-    output::create(dir)?;
-    output::write_json(
-        &dir.join("result.json"),
+    run_folder::create(dir)?;
+    run_folder::write_json(
+        &dir.join(run_folder::names::RESULT),
         &RunResult {
             run_id: run.run_id(),
             status: RunStatus::Failed,

@@ -12,9 +12,9 @@ mod experiment;
 mod io;
 mod job;
 mod measure;
-mod output;
 mod progress;
 mod report;
+mod run_folder;
 #[cfg(test)]
 mod testing;
 

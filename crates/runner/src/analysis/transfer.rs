@@ -12,123 +12,18 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use burn::tensor::Device;
 use repalign_alignment::measure;
 use repalign_data::{Classes, LabelMode, Task, TaskConfig, Teacher};
 use repalign_models::{MlpConfig, ModelConfig};
 use repalign_optim::OptimizerConfig;
-use repalign_report::plot::{ScatterPlot, scatter};
-use repalign_report::{Table, spearman};
 use repalign_train::{Evaluation, LossKind, Setup, Status, TrainConfig, Trainer, evaluate};
-use serde::{Deserialize, Serialize};
 
-use super::{Layer, Pick, Trained, cells_by_row, layers, write_csv};
-use crate::experiment::{DataConfig, RunConfig};
+use super::common::{Layer, Trained, layers};
+use crate::experiment::{DataConfig, TransferConfig, TransferTargets};
 use crate::measure::targets;
-use crate::report::Report;
-
-fn fifty() -> usize {
-    50
-}
-fn budget_200() -> usize {
-    200
-}
-fn lr_head() -> f64 {
-    1e-2
-}
-
-/// Target tasks of a transfer analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum TransferTargets {
-    /// Teacher targets of these similarities `rho` to the source teacher (teacher data only).
-    Rho(Vec<f64>),
-    /// Binary tasks on these class pairs of the same dataset.
-    Classes(Vec<[u8; 2]>),
-}
-
-/// `kind = "transfer"`: freeze the network; on each target task, measure every layer's
-/// alignment with the target labels (on the target test set) and compare a linear head on the
-/// last hidden layer, trained on `target_train` samples, with the same network trained from
-/// scratch on them and with a head on the raw input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    pub targets: TransferTargets,
-    /// Target training samples (per class for class targets).
-    #[serde(default = "fifty")]
-    pub target_train: usize,
-    /// Full-batch Adam steps for every head and for the scratch network.
-    #[serde(default = "budget_200")]
-    pub budget: usize,
-    #[serde(default = "lr_head")]
-    pub lr: f64,
-}
-
-impl Config {
-    pub fn validate(&self, run: &RunConfig) -> anyhow::Result<()> {
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            bail!("lr = {}: it must be a finite number > 0", self.lr);
-        }
-        if self.target_train == 0 || self.budget == 0 {
-            bail!(
-                "target_train = {} and budget = {} must both be at least 1",
-                self.target_train,
-                self.budget
-            );
-        }
-        let teacher = matches!(run.data, DataConfig::Teacher(_));
-        match &self.targets {
-            TransferTargets::Rho(r) if !teacher => bail!(
-                "targets.rho = {r:?} needs dataset = \"teacher\" (use targets.classes for images)"
-            ),
-            TransferTargets::Rho(r) if r.iter().any(|x| !(-1.0..=1.0).contains(x)) => {
-                bail!("every targets.rho must lie in [-1, 1], got {r:?}")
-            }
-            TransferTargets::Classes(_) if teacher => {
-                bail!("class pairs need an image dataset, not the teacher")
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// One row per target.
-pub const FILE: &str = "transfer.csv";
-
-/// One target task (`transfer.csv`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TransferRow {
-    pub target: String,
-    pub rho: Option<f64>,
-    /// Alignment of the frozen last hidden layer with the target labels.
-    pub auc: f64,
-    pub auc_null: f64,
-    pub k90: Option<usize>,
-    pub input_auc: f64,
-    pub transfer_loss: f64,
-    pub transfer_acc: f64,
-    pub scratch_loss: f64,
-    pub scratch_acc: f64,
-    pub raw_loss: f64,
-    pub raw_acc: f64,
-    /// `transfer_acc - scratch_acc`.
-    pub gain: f64,
-    /// `scratch_loss - transfer_loss`.
-    pub gain_loss: f64,
-}
-
-/// Every layer on every target (`transfer_alignment.csv`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AlignmentRow {
-    pub target: String,
-    pub layer: String,
-    pub layer_index: usize,
-    pub auc: f64,
-    pub auc_null: f64,
-    pub k90: Option<usize>,
-}
+use crate::run_folder::{AlignmentRow, TransferRow, names, write_rows};
 
 /// A binary task as plain rows.
 fn binary_task(
@@ -204,8 +99,8 @@ fn last(layers: &[Layer]) -> usize {
         .expect("the input is always there")
 }
 
-pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
-    let Config {
+pub fn run(config: &TransferConfig, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
+    let TransferConfig {
         targets: ref targets_config,
         target_train,
         budget,
@@ -327,120 +222,8 @@ pub fn run(config: &Config, t: &Trained<'_>, dir: &Path) -> anyhow::Result<()> {
             gain_loss: scratch.loss - transfer.loss,
         });
     }
-    write_csv(&dir.join(FILE), &rows)?;
-    write_csv(&dir.join("transfer_alignment.csv"), &align_rows)
-}
-
-/// `(target, alignment of the last hidden layer with it, transfer gain)` for every target of
-/// every done run.
-fn points(report: &Report) -> Vec<(String, f64, f64)> {
-    report
-        .runs
-        .iter()
-        .filter(|r| r.done())
-        .flat_map(|r| {
-            r.analysis
-                .transfer
-                .iter()
-                .map(|t| (t.target.clone(), t.auc, t.gain))
-        })
-        .collect()
-}
-
-fn correlation(points: &[(String, f64, f64)]) -> Option<f64> {
-    spearman(&points.iter().map(|p| (p.1, p.2)).collect::<Vec<_>>())
-}
-
-/// Rows are targets (by rho, then by name).
-pub fn tables(report: &Report) -> Vec<Table> {
-    let transfer: Vec<&TransferRow> = report
-        .runs
-        .iter()
-        .filter(|r| r.done())
-        .flat_map(|r| r.analysis.transfer.iter())
-        .collect();
-    if transfer.is_empty() {
-        return vec![];
-    }
-    let mut targets: Vec<(u64, String)> = Vec::new();
-    for t in &transfer {
-        let key = (
-            t.rho.map_or(0, |r| ((r + 2.0) * 1e6) as u64),
-            t.target.clone(),
-        );
-        if !targets.contains(&key) {
-            targets.push(key);
-        }
-    }
-    targets.sort();
-    let columns = [
-        "auc (last layer, target labels)",
-        "k90",
-        "transfer gain (test accuracy)",
-        "gain in test loss",
-        "transfer acc",
-        "scratch acc",
-        "raw-input head acc",
-        "input auc",
-    ];
-    let picks: [Pick<'_, TransferRow>; 8] = [
-        &|t| Some(t.auc),
-        &|t| t.k90.map(|k| k as f64),
-        &|t| Some(t.gain),
-        &|t| Some(t.gain_loss),
-        &|t| Some(t.transfer_acc),
-        &|t| Some(t.scratch_acc),
-        &|t| Some(t.raw_acc),
-        &|t| Some(t.input_auc),
-    ];
-    let named: Vec<(String, &TransferRow)> =
-        transfer.iter().map(|t| (t.target.clone(), *t)).collect();
-    let rows: Vec<String> = targets.into_iter().map(|(_, n)| n).collect();
-    let cells = cells_by_row(&rows, &named, &picks);
-    vec![Table::new(
-        "transfer to target tasks (mean ± std over seeds)",
-        "target",
-        rows,
-        columns.iter().map(|c| c.to_string()).collect(),
-        cells,
-    )]
-}
-
-/// The rank correlation between alignment with the target and transfer gain.
-pub fn notes(report: &Report) -> Vec<String> {
-    let points = points(report);
-    correlation(&points)
-        .map(|rho| {
-            format!(
-                "Spearman rank correlation: {rho:.2} (alignment of the last hidden layer with the target vs transfer gain in test accuracy, over {} target x seed points)",
-                points.len()
-            )
-        })
-        .into_iter()
-        .collect()
-}
-
-/// `transfer.{svg,png}`: gain against alignment, one point per target and seed.
-pub fn plots(report: &Report, dir: &Path) -> anyhow::Result<()> {
-    let points = points(report);
-    if points.is_empty() {
-        return Ok(());
-    }
-    let title = format!(
-        "{}: transfer gain against alignment (Spearman rank correlation: {})",
-        report.experiment,
-        correlation(&points).map_or("n/a".into(), |r| format!("{r:.2}"))
-    );
-    Ok(scatter(
-        dir,
-        "transfer",
-        &ScatterPlot {
-            title: &title,
-            x_desc: "alignment of the frozen last hidden layer with the target labels (auc)",
-            y_desc: "transfer gain (transfer - scratch test accuracy)",
-            points: &points,
-        },
-    )?)
+    write_rows(&dir.join(names::TRANSFER), &rows)?;
+    write_rows(&dir.join(names::TRANSFER_ALIGNMENT), &align_rows)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::cli::{Format, ReportArgs};
 use crate::report;
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let r = report::build(&args.dir)?;
+    let r = crate::run_folder::read_all(&args.dir)?;
     if r.runs.is_empty() {
         anyhow::bail!(
             "{}: no runs found (folders with a result.json)",

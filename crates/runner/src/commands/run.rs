@@ -18,8 +18,8 @@ use crate::backend::Backend;
 use crate::cli::{RunArgs, Shard};
 use crate::experiment::{self, RunConfig};
 use crate::job::{self, RunEnv};
-use crate::output::{self, Previous, RunResult};
 use crate::progress::Progress;
+use crate::run_folder::{self, Previous, RunResult};
 
 /// The folder `--data` defaults to; when a dataset is not there, MNIST comes from the embedded
 /// subset.
@@ -91,10 +91,10 @@ impl Plan {
             .enumerate()
             .filter(|(i, _)| args.shard.is_none_or(|s| s.contains(*i)))
             .map(|(index, config)| {
-                let dir = output::run_dir(&out, &config);
+                let dir = run_folder::run_dir(&out, &config);
                 let resumes =
                     || job::checkpoints(&dir, &config, checkpoint_every).resumable_epoch();
-                let state = match output::previous(&dir, &config) {
+                let state = match run_folder::previous(&dir, &config) {
                     Previous::Complete(_) => State::Done,
                     Previous::Failed(r) => State::Failed(r.reason.unwrap_or_default()),
                     Previous::Broken(why) => State::Broken(why),
@@ -216,7 +216,7 @@ impl Plan {
                 );
             }
         }
-        output::create(&self.out)?;
+        run_folder::create(&self.out)?;
         // Each job computes on its own pool, so jobs x threads never exceeds what was asked for;
         // its workers flush subnormals as they start.
         let pools = job_pools(self.jobs, self.threads)?;
@@ -311,7 +311,7 @@ impl Plan {
         if let Some(table) = single.into_inner().unwrap_or_else(|p| p.into_inner()) {
             crate::io::emit(&table)?;
         }
-        let report = crate::report::build(&self.out)?;
+        let report = crate::run_folder::read_all(&self.out)?;
         if !report.runs.is_empty() {
             crate::report::write(&self.out, &report)?;
             if self.total > 1 {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use repalign_models::Init;
 
 use crate::experiment::RunConfig;
-use crate::report::RunEntry;
+use crate::run_folder::RunEntry;
 
 /// A model family and depth: a table row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

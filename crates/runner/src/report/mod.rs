@@ -1,115 +1,25 @@
-//! What comes back from a results folder, in one direction: run folders are read into
-//! [`RunEntry`]s, the entries become tables ([`sweep`] and each analysis'), the tables and
-//! plots are written. `summary.csv` has one tidy row per run and layer, `table.md` the tables.
+//! What comes back from a results folder, in one direction: `crate::run_folder` reads the run
+//! folders into [`Runs`], the runs become tables ([`sweep`] and each analysis': [`speed`],
+//! [`transfer`], [`probes`]), the tables and plots are written. `summary.csv` has one tidy row per run and layer, `table.md` the tables.
 //! Built from whatever runs are there, so shards written by many jobs into one folder report
 //! together.
 
+mod cells;
 pub mod keys;
+mod probes;
+mod speed;
 mod sweep;
+mod transfer;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use repalign_alignment::Report as LayerReport;
 use repalign_report::Table;
 use serde::Serialize;
 
-use crate::analysis;
-use crate::experiment::RunConfig;
 use crate::io::write_atomic;
-use crate::output::{RunResult, RunStatus};
-
-/// One run found in a results folder.
-#[derive(Debug, Clone)]
-pub struct RunEntry {
-    pub config: RunConfig,
-    pub result: RunResult,
-    /// Input first, then every hidden layer (empty unless the run is done).
-    pub layers: Vec<LayerReport>,
-    /// What its analysis wrote (empty without one).
-    pub analysis: analysis::Results,
-}
-
-impl RunEntry {
-    pub fn done(&self) -> bool {
-        self.result.status == RunStatus::Done && !self.layers.is_empty()
-    }
-
-    /// The network's last hidden layer (pooled views of conv blocks aside; the input for a
-    /// network without hidden layers).
-    pub fn last(&self) -> &LayerReport {
-        self.layers
-            .iter()
-            .rev()
-            .find(|l| !repalign_models::is_pooled_view(l.layer.as_deref().unwrap_or("")))
-            .expect("done runs have layers")
-    }
-}
-
-/// All runs of a results folder.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub experiment: String,
-    pub runs: Vec<RunEntry>,
-}
-
-/// Reads every `*/result.json` (and `alignment.json`, and the analysis' files) under `dir`. A
-/// folder whose files do not load is skipped with a warning on stderr (the rest still
-/// report); a run found twice (a copied folder) counts once.
-pub fn build(dir: &Path) -> anyhow::Result<Report> {
-    let mut runs: Vec<RunEntry> = Vec::new();
-    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("result.json").is_file())
-        .collect();
-    paths.sort();
-    for path in paths {
-        match read_run(&path) {
-            Ok(entry) => {
-                if let Some(first) = runs.iter().find(|r| r.result.run_id == entry.result.run_id) {
-                    eprintln!(
-                        "warning: {} holds run {} again (a copy?); it is counted once",
-                        path.display(),
-                        first.result.run_id
-                    );
-                } else {
-                    runs.push(entry);
-                }
-            }
-            Err(e) => eprintln!("warning: skipping {}: {e:#}", path.display()),
-        }
-    }
-    let experiment = runs
-        .first()
-        .map_or_else(|| "empty".to_string(), |r| r.config.name.clone());
-    Ok(Report { experiment, runs })
-}
-
-/// One run folder.
-fn read_run(path: &Path) -> anyhow::Result<RunEntry> {
-    let read = |name: &str| {
-        std::fs::read_to_string(path.join(name))
-            .with_context(|| format!("reading {}", path.join(name).display()))
-    };
-    let result: RunResult = serde_json::from_str(&read("result.json")?)
-        .with_context(|| format!("{}/result.json", path.display()))?;
-    let config: RunConfig = serde_json::from_value(result.config.clone())
-        .with_context(|| format!("{}/result.json: config", path.display()))?;
-    let layers = if result.status == RunStatus::Done {
-        serde_json::from_str(&read("alignment.json")?)
-            .with_context(|| format!("{}/alignment.json", path.display()))?
-    } else {
-        vec![]
-    };
-    Ok(RunEntry {
-        config,
-        result,
-        layers,
-        analysis: analysis::Results::read(path)?,
-    })
-}
+use crate::run_folder::Runs;
 
 /// One row of `summary.csv`.
 #[derive(Debug, Serialize)]
@@ -148,11 +58,13 @@ struct Row<'a> {
     reason: &'a str,
 }
 
-impl Report {
+impl Runs {
     /// Every table: the sweep's, then each analysis'.
     pub fn tables(&self) -> Vec<Table> {
         let mut t = sweep::tables(self);
-        t.extend(analysis::tables(self));
+        t.extend(speed::tables(self));
+        t.extend(transfer::tables(self));
+        t.extend(probes::tables(self));
         t
     }
 
@@ -185,7 +97,7 @@ impl Report {
             s.push_str(&t.markdown());
             s.push('\n');
         }
-        for note in analysis::notes(self) {
+        for note in transfer::notes(self).into_iter().chain(speed::notes(self)) {
             let _ = writeln!(s, "{note}\n");
         }
         let problems = self.problems();
@@ -275,10 +187,12 @@ impl Report {
 }
 
 /// Writes `summary.csv`, `table.md` and the plots into `dir`.
-pub fn write(dir: &Path, report: &Report) -> anyhow::Result<()> {
+pub fn write(dir: &Path, report: &Runs) -> anyhow::Result<()> {
     write_atomic(&dir.join("summary.csv"), report.summary_csv()?.as_bytes())?;
     write_atomic(&dir.join("table.md"), report.markdown().as_bytes())?;
-    analysis::files(report, dir)?;
+    probes::write_tidy(report, dir)?;
     sweep::plots(report, dir)?;
-    analysis::plots(report, dir)
+    speed::plots(report, dir)?;
+    transfer::plots(report, dir)?;
+    probes::plots(report, dir)
 }

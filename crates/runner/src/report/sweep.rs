@@ -10,13 +10,15 @@ use repalign_report::plot::{LinePlot, Series, line_plot, points};
 use repalign_report::{Cell, Table};
 
 use super::keys::{self, Arch, Axes, Column};
-use super::{LayerReport, Report, RunEntry};
+use repalign_alignment::Report as LayerReport;
+
+use crate::run_folder::{RunEntry, Runs};
 
 /// Reads one number (or none) off a run.
 type Pick<'a> = &'a dyn Fn(&RunEntry) -> Option<f64>;
 
 /// The sweep tables; none when no run is done.
-pub fn tables(report: &Report) -> Vec<Table> {
+pub fn tables(report: &Runs) -> Vec<Table> {
     let done: Vec<&RunEntry> = report.runs.iter().filter(|r| r.done()).collect();
     if done.is_empty() {
         return vec![];
@@ -148,7 +150,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
     };
     let (rows, cells) = per_layer(&|l| Some(l.summary.auc));
     tables.push(Table::new(
-        &format!("auc of every layer (0 = input){note}"),
+        format!("auc of every layer (0 = input){note}"),
         "architecture / layer",
         rows,
         columns.clone(),
@@ -173,7 +175,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
 ///   `auc` per label mode (dotted) and the null level (dashed grey);
 /// - `auc_vs_layer.{svg,png}` for at most 4 architectures: `auc` against layer index (the
 ///   network's chain: input, blocks or hidden layers, dense layers; pooled views left out).
-pub fn plots(report: &Report, dir: &Path) -> anyhow::Result<()> {
+pub fn plots(report: &Runs, dir: &Path) -> anyhow::Result<()> {
     let done: Vec<&RunEntry> = report.runs.iter().filter(|r| r.done()).collect();
     if done.is_empty() {
         return Ok(());
