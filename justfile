@@ -39,13 +39,17 @@ fetch-data dir="data":
 test:
     cargo test --workspace
 
-# What CI runs on a clean clone (.ci/run): formatting, the tests, the Python package's tests, the GPU tests, the Slurm check.
+# What CI runs on a clean clone (.ci/run): formatting, clippy, the feature checks, the tests, the Python package's tests, the GPU tests, the Slurm check.
 ci:
     bash .ci/run
 
-# Clippy with warnings denied (not yet part of CI).
+# Clippy with warnings denied (CI runs it).
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Every library crate without its default features and with each feature alone; the GPU-only runner without CPU backends (CI runs it).
+features:
+    bash scripts/feature-check.sh
 
 # The wgpu tests (Gram kernel vs tensor-op reference vs f64, training, align, run); without a GPU they need mesa-vulkan-drivers.
 test-gpu:
