@@ -107,6 +107,10 @@ print(json.dumps(out))
 '''
 
 
+# Fresh processes per side and size, interleaved.
+ROUNDS = 5
+
+
 def child(case, a, b=0):
     r = subprocess.run([sys.executable, "-c", CHILD, case, str(a), str(b)], capture_output=True, text=True)
     if r.returncode != 0:
@@ -125,9 +129,15 @@ def main():
     print("\n| n x p | repalign.alignment | numpy thin SVD | torch.linalg.svd | numpy / repalign | torch / repalign |")
     print("|---|---|---|---|---|---|")
     for n, p in [(10000, 513), (60000, 129)]:
-        ours = child("repalign", n, p)["seconds"]
-        npy = child("numpy", n, p)["seconds"]
-        tor = child("torch", n, p)["seconds"] if have_torch else float("nan")
+        # Each side in ROUNDS fresh processes, interleaved, so a slow spell of a shared machine
+        # falls on both; the medians are compared.
+        times = {"repalign": [], "numpy": [], "torch": []}
+        for _ in range(ROUNDS):
+            for case in times:
+                if case != "torch" or have_torch:
+                    times[case].append(child(case, n, p)["seconds"])
+        ours, npy = statistics.median(times["repalign"]), statistics.median(times["numpy"])
+        tor = statistics.median(times["torch"]) if have_torch else float("nan")
         print(f"| {n} x {p} | {ours:.3f} s | {npy:.3f} s | {tor:.3f} s | {npy / ours:.1f}x | {tor / ours:.1f}x |")
     if not have_torch:
         return

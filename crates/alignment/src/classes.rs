@@ -118,7 +118,7 @@ impl ClassAccumulator {
     /// Adds a batch: `features` row-major (rows x d), one label per row. Errors (and leaves the
     /// accumulator unchanged) on a label that is not one of the classes or a value that is not
     /// finite, naming its row (counted over all batches) and column.
-    pub fn push<T: Copy + Into<f64>>(
+    pub fn push<T: Copy + Into<f64> + Sync>(
         &mut self,
         features: &[T],
         labels: &[f64],

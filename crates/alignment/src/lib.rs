@@ -27,6 +27,7 @@ mod report;
 mod spectrum;
 mod speed;
 mod targets;
+mod tridiagonal;
 
 #[cfg(test)]
 mod tests;

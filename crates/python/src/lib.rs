@@ -121,7 +121,7 @@ fn rows_of(len: usize, cols: usize, labels: usize) -> Result<usize, Error> {
 /// The measure of `features` (row-major, `cols` columns) against `labels`, as `runner align`
 /// computes it: the whole spectrum against the task's targets, and for three or more classes the
 /// mean pair auc.
-pub fn align<T: Copy + Into<f64>>(
+pub fn align<T: Copy + Into<f64> + Sync>(
     features: &[T],
     cols: usize,
     labels: &[f64],
@@ -207,7 +207,7 @@ impl Stream {
     }
 
     /// Adds a batch (row-major, `d` columns, one label per row). On an error nothing is added.
-    pub fn update<T: Copy + Into<f64>>(
+    pub fn update<T: Copy + Into<f64> + Sync>(
         &mut self,
         features: &[T],
         labels: &[f64],

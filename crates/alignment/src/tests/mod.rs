@@ -310,6 +310,17 @@ fn tiny_sizes_match_thin_svd() {
         },
     );
     check_case("p = 1 bias only", &[], 0, &y, Options::default());
+    // The bias column alone: Phi is a column of ones, one direction of sigma sqrt(n) holding
+    // (sum y)^2 / n of the label energy.
+    let s = measure::<f64>(&[], 0, &y, Options::default()).unwrap();
+    assert_eq!(s.rank(), 1);
+    assert!((s.sigma[0] - 3.0).abs() < 1e-12, "{:?}", s.sigma);
+    let sum: f64 = y.values().iter().sum();
+    assert!(
+        (s.energy[0] - sum * sum / 9.0).abs() < 1e-12,
+        "{:?}",
+        s.energy
+    );
     // n = 2, p = 2.
     let y2 = Targets::binary(&[3.0, 7.0]).unwrap();
     check_case("n = 2", &[1.0, 2.0], 1, &y2, Options::default());
