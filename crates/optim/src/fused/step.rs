@@ -131,26 +131,89 @@ pub struct SgdStep {
 /// One SGD step; `velocity` is `Some` with momentum. `first`: the velocity holds nothing yet.
 pub fn sgd(w: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, first: bool, k: &SgdStep) {
     assert_eq!(g.len(), w.len());
-    let decayed = |w: f32, g: f32| match k.weight_decay {
-        Some(wd) => w * wd + g,
-        None => g,
+    let velocity = match (velocity, k.momentum) {
+        (Some(v), Some(_)) => {
+            assert_eq!(v.len(), w.len());
+            Some(v)
+        }
+        _ => None,
     };
-    match (velocity, k.momentum) {
-        (Some(vel), Some((mom, undamped, nesterov))) => {
-            assert_eq!(vel.len(), w.len());
-            for ((w, &g), v) in w.iter_mut().zip(g).zip(vel.iter_mut()) {
-                let g = decayed(*w, g);
-                *v = if first { g } else { g * undamped + *v * mom };
-                let step = if nesterov { *v * mom + g } else { *v };
-                *w -= step * k.lr;
+    pulp::Arch::new().dispatch(Sgd {
+        w,
+        g,
+        velocity,
+        first,
+        k,
+    });
+}
+
+/// [`sgd`] as a pulp operation, one branch-free loop per case (as [`Adam`]).
+struct Sgd<'a> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    velocity: Option<&'a mut [f32]>,
+    first: bool,
+    k: &'a SgdStep,
+}
+
+impl pulp::WithSimd for Sgd<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Sgd {
+            w,
+            g,
+            velocity,
+            first,
+            k,
+        } = self;
+        let wd = k.weight_decay;
+        match (velocity, k.momentum) {
+            (Some(v), Some((mom, undamped, nesterov))) => {
+                let m = (mom, undamped);
+                match (first, nesterov, wd.is_some()) {
+                    (true, false, false) => momentum_loop::<true, false, false>(w, g, v, m, k),
+                    (true, false, true) => momentum_loop::<true, false, true>(w, g, v, m, k),
+                    (true, true, false) => momentum_loop::<true, true, false>(w, g, v, m, k),
+                    (true, true, true) => momentum_loop::<true, true, true>(w, g, v, m, k),
+                    (false, false, false) => momentum_loop::<false, false, false>(w, g, v, m, k),
+                    (false, false, true) => momentum_loop::<false, false, true>(w, g, v, m, k),
+                    (false, true, false) => momentum_loop::<false, true, false>(w, g, v, m, k),
+                    (false, true, true) => momentum_loop::<false, true, true>(w, g, v, m, k),
+                }
             }
+            _ => match wd {
+                Some(wd) => {
+                    for (w, &g) in w.iter_mut().zip(g) {
+                        let g = *w * wd + g;
+                        *w -= g * k.lr;
+                    }
+                }
+                None => {
+                    for (w, &g) in w.iter_mut().zip(g) {
+                        *w -= g * k.lr;
+                    }
+                }
+            },
         }
-        _ => {
-            for (w, &g) in w.iter_mut().zip(g) {
-                let g = decayed(*w, g);
-                *w -= g * k.lr;
-            }
-        }
+    }
+}
+
+#[inline(always)]
+fn momentum_loop<const FIRST: bool, const NESTEROV: bool, const DECAY: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    velocity: &mut [f32],
+    (mom, undamped): (f32, f32),
+    k: &SgdStep,
+) {
+    let wd = k.weight_decay.unwrap_or(0.0);
+    for ((w, &g), v) in w.iter_mut().zip(g).zip(velocity.iter_mut()) {
+        let g = if DECAY { *w * wd + g } else { g };
+        *v = if FIRST { g } else { g * undamped + *v * mom };
+        let step = if NESTEROV { *v * mom + g } else { *v };
+        *w -= step * k.lr;
     }
 }
 
@@ -180,40 +243,116 @@ pub struct RmsPropBuffers<'a> {
 pub fn rmsprop(w: &mut [f32], g: &[f32], b: RmsPropBuffers<'_>, first: bool, k: &RmsPropStep) {
     let n = w.len();
     assert!(g.len() == n && b.square_avg.len() == n);
-    let mut grad_avg = b.grad_avg;
-    let mut buf = b.momentum;
-    assert!(grad_avg.as_ref().is_none_or(|a| a.len() == n));
-    assert!(buf.as_ref().is_none_or(|a| a.len() == n));
+    assert!(b.grad_avg.as_ref().is_none_or(|a| a.len() == n));
+    // A momentum buffer only counts with a momentum factor (as before: no factor, no buffer).
+    let momentum = match k.momentum {
+        Some(_) => b.momentum,
+        None => None,
+    };
+    assert!(momentum.as_ref().is_none_or(|a| a.len() == n));
+    pulp::Arch::new().dispatch(RmsProp {
+        w,
+        g,
+        square_avg: b.square_avg,
+        grad_avg: b.grad_avg,
+        momentum,
+        first,
+        k,
+    });
+}
+
+/// [`rmsprop`] as a pulp operation, one branch-free loop per case (as [`Adam`]).
+struct RmsProp<'a> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    square_avg: &'a mut [f32],
+    grad_avg: Option<&'a mut [f32]>,
+    momentum: Option<&'a mut [f32]>,
+    first: bool,
+    k: &'a RmsPropStep,
+}
+
+impl pulp::WithSimd for RmsProp<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let RmsProp {
+            w,
+            g,
+            square_avg,
+            grad_avg,
+            momentum,
+            first,
+            k,
+        } = self;
+        // Absent buffers are empty slices their loops never touch.
+        let (centred, with_momentum) = (grad_avg.is_some(), momentum.is_some());
+        let ga = grad_avg.unwrap_or_default();
+        let buf = momentum.unwrap_or_default();
+        let b = (square_avg, ga, buf);
+        macro_rules! pick {
+            ($($f:literal $d:literal $c:literal $m:literal),*) => {
+                match (first, k.weight_decay.is_some(), centred, with_momentum) {
+                    $(($f, $d, $c, $m) => rmsprop_loop::<$f, $d, $c, $m>(w, g, b, k),)*
+                }
+            };
+        }
+        pick!(
+            true true true true, true true true false, true true false true, true true false false,
+            true false true true, true false true false, true false false true, true false false false,
+            false true true true, false true true false, false true false true, false true false false,
+            false false true true, false false true false, false false false true, false false false false
+        );
+    }
+}
+
+#[inline(always)]
+fn rmsprop_loop<const FIRST: bool, const DECAY: bool, const CENTRED: bool, const MOMENTUM: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    (square_avg, grad_avg, buf): (&mut [f32], &mut [f32], &mut [f32]),
+    k: &RmsPropStep,
+) {
+    let n = w.len();
+    let (g, sq) = (&g[..n], &mut square_avg[..n]);
+    // Sliced to `n` so that the compiler drops the bounds checks of the loop below.
+    let ga = if CENTRED {
+        &mut grad_avg[..n]
+    } else {
+        &mut grad_avg[..0]
+    };
+    let buf = if MOMENTUM {
+        &mut buf[..n]
+    } else {
+        &mut buf[..0]
+    };
+    let wd = k.weight_decay.unwrap_or(0.0);
+    let mom = k.momentum.unwrap_or(0.0);
     for i in 0..n {
-        let g = match k.weight_decay {
-            Some(wd) => w[i] * wd + g[i],
-            None => g[i],
-        };
-        let sq = &mut b.square_avg[i];
-        *sq = if first {
+        let g = if DECAY { w[i] * wd + g[i] } else { g[i] };
+        sq[i] = if FIRST {
             (g * g) * k.one_minus_alpha
         } else {
-            *sq * k.alpha + (g * g) * k.one_minus_alpha
+            sq[i] * k.alpha + (g * g) * k.one_minus_alpha
         };
-        let avg = match grad_avg.as_deref_mut() {
-            Some(ga) => {
-                let centred = g * k.one_minus_alpha;
-                ga[i] = if first {
-                    centred
-                } else {
-                    ga[i] * k.alpha + centred
-                };
-                *sq - ga[i] * ga[i]
-            }
-            None => *sq,
+        let avg = if CENTRED {
+            let centred = g * k.one_minus_alpha;
+            ga[i] = if FIRST {
+                centred
+            } else {
+                ga[i] * k.alpha + centred
+            };
+            sq[i] - ga[i] * ga[i]
+        } else {
+            sq[i]
         };
         let d = g / (avg.sqrt() + k.eps);
-        let step = match (buf.as_deref_mut(), k.momentum) {
-            (Some(buf), Some(mom)) => {
-                buf[i] = if first { d } else { buf[i] * mom + d };
-                buf[i]
-            }
-            _ => d,
+        let step = if MOMENTUM {
+            buf[i] = if FIRST { d } else { buf[i] * mom + d };
+            buf[i]
+        } else {
+            d
         };
         w[i] -= step * k.lr;
     }

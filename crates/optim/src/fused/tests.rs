@@ -97,6 +97,14 @@ fn configs() -> Vec<OptimizerConfig> {
         "name = \"sgd\"\nlr = 0.003\nmomentum = 0.5\nnesterov = true\nweight_decay = 0.1",
         "name = \"rmsprop\"\nlr = 0.001",
         "name = \"rmsprop\"\nlr = 0.001\ncentered = true\nmomentum = 0.9\nweight_decay = 0.05",
+        // The remaining cases of the fused loops (each combination is a loop of its own).
+        "name = \"sgd\"\nlr = 0.01\nweight_decay = 0.01",
+        "name = \"sgd\"\nlr = 0.01\nmomentum = 0.9\nweight_decay = 0.01",
+        "name = \"sgd\"\nlr = 0.01\nmomentum = 0.9\nnesterov = true",
+        "name = \"rmsprop\"\nlr = 0.001\ncentered = true",
+        "name = \"rmsprop\"\nlr = 0.001\nmomentum = 0.9",
+        "name = \"rmsprop\"\nlr = 0.001\nweight_decay = 0.01",
+        "name = \"rmsprop\"\nlr = 0.001\ncentered = true\nweight_decay = 0.01",
     ]
     .iter()
     .map(|s| toml::from_str(s).unwrap())
