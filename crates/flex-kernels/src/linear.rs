@@ -40,18 +40,24 @@ fn par(macs: usize) -> Par {
     }
 }
 
-fn mat(values: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
+pub(crate) fn mat(values: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
     MatRef::from_row_major_slice(&values[..rows * cols], rows, cols)
 }
 
 /// `out (rows x cols, row-major) = lhs · rhs`.
-fn product(lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) -> Vec<f32> {
+pub(crate) fn product(lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) -> Vec<f32> {
+    let mut out = vec![0.0f32; lhs.nrows() * rhs.ncols()];
+    product_into(lhs, rhs, &mut out);
+    out
+}
+
+/// [`product`] into `out`, which holds exactly `lhs.nrows() x rhs.ncols()` values.
+fn product_into(lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>, out: &mut [f32]) {
     let (rows, cols) = (lhs.nrows(), rhs.ncols());
-    let mut out = vec![0.0f32; rows * cols];
     // Written as the transposed product into a column-major view of `out` (faer 0.24.4's
     // row-major mutable constructor with a stride is wrong, see the GEMM convolution; the
     // plain one is not, but one form for all products keeps it simple).
-    let dst = MatMut::from_column_major_slice_mut(&mut out, cols, rows);
+    let dst = MatMut::from_column_major_slice_mut(out, cols, rows);
     let macs = rows * cols * lhs.ncols();
     matmul(
         dst,
@@ -61,7 +67,6 @@ fn product(lhs: MatRef<'_, f32>, rhs: MatRef<'_, f32>) -> Vec<f32> {
         1.0f32,
         par(macs),
     );
-    out
 }
 
 /// Forward pass: `x[B, d_in]`, `w[d_in, d_out]`, optional `bias[d_out]` -> `y[B, d_out]`.
@@ -78,11 +83,96 @@ pub fn forward(s: &Dense, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32
 }
 
 /// Gradient of the weights: `dW[d_in, d_out] = x^T · dy`.
+///
+/// Row `i` of `dW` is `sum_b x[b, i] dy[b, :]`, so features whose values are the same on every
+/// row of the batch, and the same as each other's, have the same row: MNIST's blank background
+/// (-1 after scaling) is about half the pixels of a 64-image batch, and a hidden layer's units
+/// that are off for the whole batch are all zero. The product runs once for each such value
+/// (on the first feature that holds it) and on the features that vary, a run of adjacent
+/// features at a time; the other rows are copies. Each computed row is the same operations
+/// on the same numbers as in the full product (the batch is the inner dimension either way,
+/// and the product's columns are independent), so the result is the same values, NaN and
+/// infinities included; only a zero's sign can differ (faer's products of different widths
+/// give a sum of `0 · dy` terms either sign), which no optimizer step tells apart. The tests
+/// compare them bit for bit otherwise.
 pub fn weight_grad(s: &Dense, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    product(
-        mat(x, s.batch, s.d_in).transpose(),
-        mat(dy, s.batch, s.d_out),
-    )
+    let x_all = mat(x, s.batch, s.d_in);
+    let dy = mat(dy, s.batch, s.d_out);
+    let plan = SharedRows::of(s, x);
+    if plan.copies.is_empty() {
+        return product(x_all.transpose(), dy);
+    }
+    let mut dw = vec![0.0f32; s.d_in * s.d_out];
+    for &(start, end) in &plan.runs {
+        product_into(
+            x_all.subcols(start, end - start).transpose(),
+            dy,
+            &mut dw[start * s.d_out..end * s.d_out],
+        );
+    }
+    for &(to, from) in &plan.copies {
+        dw.copy_within(from * s.d_out..(from + 1) * s.d_out, to * s.d_out);
+    }
+    dw
+}
+
+/// Computed features closer than this many copied ones are computed as one run: a product per
+/// run costs a call, and a narrow one runs faer's edge kernels.
+const MERGE_GAP: usize = 8;
+
+/// At most this many distinct constant values are shared; features holding others are computed.
+const MAX_SHARED: usize = 4;
+
+/// Which rows of the weights' gradient [`weight_grad`] computes, and which it copies.
+struct SharedRows {
+    /// Runs `[start, end)` of features to compute, less than [`MERGE_GAP`] apart merged.
+    runs: Vec<(usize, usize)>,
+    /// `(feature, the computed feature with the same constant value)`, outside every run.
+    copies: Vec<(usize, usize)>,
+}
+
+impl SharedRows {
+    fn of(s: &Dense, x: &[f32]) -> Self {
+        let mut rows = x.chunks(s.d_in.max(1)).take(s.batch);
+        let Some(first) = rows.next() else {
+            return Self {
+                runs: vec![(0, s.d_in)],
+                copies: Vec::new(),
+            };
+        };
+        // Bitwise equality: -0 is not +0, and a NaN column is constant only as the same NaN.
+        // (As words, not booleans, for a loop the compiler vectorises.)
+        let mut constant = vec![1u32; s.d_in];
+        for row in rows {
+            for ((c, v), f) in constant.iter_mut().zip(row).zip(first) {
+                *c &= u32::from(v.to_bits() == f.to_bits());
+            }
+        }
+        // The first feature holding each shared value is computed; later ones are copied.
+        let mut shared: Vec<(u32, usize)> = Vec::with_capacity(MAX_SHARED);
+        let mut copy_of = vec![None; s.d_in];
+        for (i, _) in constant.iter().enumerate().filter(|(_, c)| **c == 1) {
+            let bits = first[i].to_bits();
+            match shared.iter().find(|(b, _)| *b == bits) {
+                Some(&(_, from)) => copy_of[i] = Some(from),
+                None if shared.len() < MAX_SHARED => shared.push((bits, i)),
+                None => {}
+            }
+        }
+        let (mut runs, mut copies): (Vec<(usize, usize)>, _) = (Vec::new(), Vec::new());
+        for (i, from) in copy_of.into_iter().enumerate() {
+            match from {
+                Some(from) => copies.push((i, from)),
+                None => match runs.last_mut() {
+                    Some((_, end)) if i - *end < MERGE_GAP => *end = i + 1,
+                    _ => runs.push((i, i + 1)),
+                },
+            }
+        }
+        // Copies inside a merged run are computed with it.
+        copies.retain(|&(i, _)| !runs.iter().any(|&(a, b)| (a..b).contains(&i)));
+        Self { runs, copies }
+    }
 }
 
 /// Gradient of the input: `dx[B, d_in] = dy · W^T`.

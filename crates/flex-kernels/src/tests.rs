@@ -528,3 +528,104 @@ fn dense_off_flex_is_not_covered() {
     let x = Tensor::<2>::zeros([2, 3], &Device::flex());
     assert!(crate::linear_covers(&x));
 }
+
+/// The weights' gradient computed once per constant value and copied is the full product's
+/// bits: constant features at the start, at the end, in gaps narrower and wider than the merge
+/// gap, single varying features, a batch that is all one value, a hidden layer's dead units,
+/// -0 beside +0, NaN and infinity, more constant values than are shared, and NaN or infinity in
+/// the output's gradient.
+#[test]
+fn weight_gradient_with_shared_rows_is_the_full_product() {
+    use crate::linear::{Dense, mat, product, weight_grad};
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    // Feature `i`'s constant value, or `None` where it varies over the batch.
+    type Pattern = Box<dyn Fn(usize) -> Option<f32>>;
+    let on = |yes: bool, v: f32| yes.then_some(v);
+    let patterns: Vec<(&str, usize, Pattern)> = vec![
+        ("none", 784, Box::new(|_| None)),
+        (
+            "margins",
+            784,
+            Box::new(move |i| on(!(100..700).contains(&i), -1.0)),
+        ),
+        (
+            "image rows",
+            784,
+            Box::new(move |i| on(i % 28 < 5 || i % 28 >= 22 || i < 84, -1.0)),
+        ),
+        ("narrow gaps", 200, Box::new(move |i| on(i % 10 < 3, -1.0))),
+        (
+            "single varying features",
+            300,
+            Box::new(move |i| on(i % 17 != 4, 0.5)),
+        ),
+        (
+            "one varying feature",
+            50,
+            Box::new(move |i| on(i != 49, 0.0)),
+        ),
+        ("one value", 64, Box::new(|_| Some(-1.0))),
+        (
+            "dead units",
+            128,
+            Box::new(move |i| on(i % 5 == 1 || (40..90).contains(&i), 0.0)),
+        ),
+        (
+            "signed zeros",
+            128,
+            Box::new(|i| [Some(0.0), Some(-0.0), None][i % 3]),
+        ),
+        (
+            "NaN and infinity",
+            96,
+            Box::new(|i| [Some(f32::NAN), Some(f32::INFINITY), Some(1.0), None][i % 4]),
+        ),
+        (
+            "many values",
+            256,
+            Box::new(|i| (i % 16 != 0).then_some((i % 7) as f32)),
+        ),
+    ];
+    for (name, d_in, pattern) in &patterns {
+        for (batch, d_out) in [(64, 128), (40, 1), (1, 7), (3, 33)] {
+            let s = Dense {
+                batch,
+                d_in: *d_in,
+                d_out,
+            };
+            let x: Vec<f32> = (0..batch * d_in)
+                .map(|i| pattern(i % d_in).unwrap_or_else(&mut next))
+                .collect();
+            let mut dy: Vec<f32> = (0..batch * d_out).map(|_| next()).collect();
+            let full =
+                |dy: &[f32]| product(mat(&x, batch, *d_in).transpose(), mat(dy, batch, d_out));
+            // The bits, but for a zero's sign and a NaN's payload: faer's products of different
+            // widths give 0 · dy terms' sums either sign.
+            let bits = |v: &[f32]| {
+                v.iter()
+                    .map(|f| match f {
+                        f if *f == 0.0 => 0,
+                        f if f.is_nan() => u32::MAX,
+                        f => f.to_bits(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let what = format!("{name}: batch {batch}, {d_in} -> {d_out}");
+            assert_eq!(bits(&weight_grad(&s, &x, &dy)), bits(&full(&dy)), "{what}");
+            for bad in [f32::NAN, f32::INFINITY] {
+                dy[batch * d_out / 2] = bad;
+                assert_eq!(
+                    bits(&weight_grad(&s, &x, &dy)),
+                    bits(&full(&dy)),
+                    "{what}, {bad} in dy"
+                );
+            }
+        }
+    }
+}
