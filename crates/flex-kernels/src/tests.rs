@@ -532,8 +532,8 @@ fn dense_off_flex_is_not_covered() {
 /// The weights' gradient computed once per constant value and copied is the full product's
 /// bits: constant features at the start, at the end, in gaps narrower and wider than the merge
 /// gap, single varying features, a batch that is all one value, a hidden layer's dead units,
-/// -0 beside +0, NaN and infinity, more constant values than are shared, and NaN or infinity in
-/// the output's gradient.
+/// -0 beside +0, NaN and infinity, more constant values than are shared; output columns that
+/// are zero on every row (some or all), and NaN or infinity in the output's gradient.
 #[test]
 fn weight_gradient_with_shared_rows_is_the_full_product() {
     use crate::linear::{Dense, mat, product, weight_grad};
@@ -602,29 +602,43 @@ fn weight_gradient_with_shared_rows_is_the_full_product() {
             let x: Vec<f32> = (0..batch * d_in)
                 .map(|i| pattern(i % d_in).unwrap_or_else(&mut next))
                 .collect();
-            let mut dy: Vec<f32> = (0..batch * d_out).map(|_| next()).collect();
-            let full =
-                |dy: &[f32]| product(mat(&x, batch, *d_in).transpose(), mat(dy, batch, d_out));
-            // The bits, but for a zero's sign and a NaN's payload: faer's products of different
-            // widths give 0 · dy terms' sums either sign.
-            let bits = |v: &[f32]| {
-                v.iter()
-                    .map(|f| match f {
-                        f if *f == 0.0 => 0,
-                        f if f.is_nan() => u32::MAX,
-                        f => f.to_bits(),
+            for dead in ["no", "some", "every"] {
+                // Output columns that are zero on every row (-0 on some rows): a third, or all.
+                let zero = |i: usize| match dead {
+                    "some" => i % d_out % 3 == 1 || (d_out > 8 && i % d_out < 8),
+                    "every" => true,
+                    _ => false,
+                };
+                let mut dy: Vec<f32> = (0..batch * d_out)
+                    .map(|i| match (zero(i), i % 2) {
+                        (true, 0) => 0.0,
+                        (true, _) => -0.0,
+                        _ => next(),
                     })
-                    .collect::<Vec<_>>()
-            };
-            let what = format!("{name}: batch {batch}, {d_in} -> {d_out}");
-            assert_eq!(bits(&weight_grad(&s, &x, &dy)), bits(&full(&dy)), "{what}");
-            for bad in [f32::NAN, f32::INFINITY] {
-                dy[batch * d_out / 2] = bad;
-                assert_eq!(
-                    bits(&weight_grad(&s, &x, &dy)),
-                    bits(&full(&dy)),
-                    "{what}, {bad} in dy"
-                );
+                    .collect();
+                let full =
+                    |dy: &[f32]| product(mat(&x, batch, *d_in).transpose(), mat(dy, batch, d_out));
+                // The bits, but for a zero's sign and a NaN's payload: faer's products of different
+                // widths give 0 · dy terms' sums either sign.
+                let bits = |v: &[f32]| {
+                    v.iter()
+                        .map(|f| match f {
+                            f if *f == 0.0 => 0,
+                            f if f.is_nan() => u32::MAX,
+                            f => f.to_bits(),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let what = format!("{name}: batch {batch}, {d_in} -> {d_out}, {dead} dead outputs");
+                assert_eq!(bits(&weight_grad(&s, &x, &dy)), bits(&full(&dy)), "{what}");
+                for bad in [f32::NAN, f32::INFINITY] {
+                    dy[batch * d_out / 2] = bad;
+                    assert_eq!(
+                        bits(&weight_grad(&s, &x, &dy)),
+                        bits(&full(&dy)),
+                        "{what}, {bad} in dy"
+                    );
+                }
             }
         }
     }
