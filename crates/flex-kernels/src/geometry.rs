@@ -1,7 +1,5 @@
-//! The sizes of a convolution ([`Geometry`]) and its zero-padded input planes ([`Planes`]),
-//! with the copies into and out of those planes that the GEMM and depthwise passes share.
-
-use faer::MatRef;
+//! The sizes of a convolution ([`Geometry`]) and of one channel's zero-padded plane
+//! ([`Planes`]), with the copies into and out of such planes that the depthwise passes use.
 
 use crate::simd::copy;
 
@@ -52,33 +50,30 @@ impl Geometry {
     pub(crate) fn direct(&self) -> bool {
         self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0]
     }
-    /// True when the passes run as shifted GEMMs on padded planes instead of im2col.
+    /// True when the passes run as shifted GEMMs instead of im2col.
     ///
-    /// With stride 1, copy each input channel into a zero-padded plane `Hp x Wp` and compute
-    /// the output on the padded width: output row `oy` as columns `oy·Wp .. oy·Wp + Wp`, of
-    /// which the first `OW` are real (the rest, `kw - 1` columns per row, are cut away). Then
-    /// kernel offset `(i, j)` reads every output column `q` from plane position
-    /// `q + i·Wp + j`: one view of the planes with row stride `S` (the plane length) and
-    /// column stride 1, so `Y_ext[C_out, OH·Wp] = sum_ij W_ij[C_out, C_in] · shift_ij(X)`,
-    /// and each gradient is `kh·kw` GEMMs on the same views. No column matrix is written, the
-    /// copies are per row of the image rather than per row and kernel offset, and the GEMMs
-    /// use `Wp / OW` times the useful work (30/28 at deep-cnn's first layers, 9/7 at its last).
-    /// Few input channels (a first layer on grey images) keep im2col: their GEMMs would be
-    /// too thin.
+    /// With stride 1, copy the image `kw` times, once per kernel column `j`: every input
+    /// channel's zero-padded plane (`Hp` rows) shifted left by `j` and cut to the output width
+    /// `OW`. Kernel offset `(i, j)` reads output position `oy·OW + ox` from copy `j` at row
+    /// `oy + i`, column `ox`: a contiguous window of `OH·OW` values per channel, one view with
+    /// row stride the plane length. So `Y[C_out, OH·OW] = sum_ij W_ij[C_out, C_in] ·
+    /// window_ij(X)`, and each gradient is `kh·kw` GEMMs on the same windows. No column matrix
+    /// of `kh·kw` copies is written (`kw` copies of rows instead), and the GEMMs compute only
+    /// the real outputs. Small images are stacked into tall ones so the GEMMs are long
+    /// enough (see `gemm.rs`). Few input channels (a first layer on grey images) keep im2col: their
+    /// GEMMs would be too thin.
     pub fn shifted(&self) -> bool {
         self.groups == 1 && self.stride == [1, 1] && !self.direct() && self.c_in >= SHIFTED_MIN_C_IN
     }
-    /// The padded planes of [`Geometry::shifted`]: padded width `Wp`, plane length `S`
-    /// (`Hp·Wp` and `kw - 1` zeros, so the last offset's view stays inside its plane) and the
-    /// number of output columns on the padded width, `OH·Wp`.
+    /// One channel's zero-padded plane (the depthwise kernels' scratch): padded width `Wp`
+    /// and plane length `S` (`Hp·Wp` and `kw - 1` zeros, so the last offset's row stays
+    /// inside its plane).
     pub(crate) fn planes(&self) -> Planes {
-        let (oh, _) = self.out_hw();
         let wp = self.w + 2 * self.pad[1];
         let hp = self.h + 2 * self.pad[0];
         Planes {
             wp,
             len: hp * wp + self.kw - 1,
-            cols: oh * wp,
         }
     }
 }
@@ -86,34 +81,14 @@ impl Geometry {
 /// Input channels from which stride-1 convolutions run as shifted GEMMs.
 pub const SHIFTED_MIN_C_IN: usize = 4;
 
-/// Sizes of the padded planes of [`Geometry::shifted`].
+/// Sizes of one channel's zero-padded plane ([`Geometry::planes`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Planes {
     /// Padded width `Wp`.
     pub wp: usize,
     /// Length of one channel's plane.
     pub len: usize,
-    /// Output columns on the padded width, `OH·Wp`.
-    pub cols: usize,
 }
-
-impl Planes {
-    /// The view of `planes` (`rows` planes of `self.len`) that kernel offset `ij` (row-major
-    /// over `kh x kw`) reads: `rows x cols`, row stride the plane length.
-    pub(crate) fn shift<'a>(
-        &self,
-        planes: &'a [f32],
-        rows: usize,
-        g: &Geometry,
-        ij: usize,
-    ) -> MatRef<'a, f32> {
-        let off = (ij / g.kw) * self.wp + ij % g.kw;
-        MatRef::from_row_major_slice_with_stride(&planes[off..], rows, self.cols, self.len)
-    }
-}
-
-simd_op!(pub(crate) Pad<'a>(g: &'a Geometry, x: &'a [f32], planes: &'a mut [f32]) -> () = pad);
-simd_op!(pub(crate) Unpad<'a>(g: &'a Geometry, planes: &'a [f32], x: &'a mut [f32]) -> () = unpad);
 
 /// One image `x[C, H, W]` into the interior of its padded planes (the borders are left as
 /// they are: zero, as the planes were allocated).

@@ -6,7 +6,8 @@
 //! transposed convolution for the input, a convolution over swapped axes for the weights),
 //! which re-lay out every tensor on every call, and allocates every matmul output twice (see
 //! [`linear`]). Here each pass runs on faer's f32 GEMM: for convolutions per kernel offset on
-//! shifted views of zero-padded planes for stride 1, im2col of one image otherwise
+//! windows of column-shifted copies of the zero-padded image for stride 1, im2col of one
+//! image otherwise
 //! ([`gemm`]); depthwise convolutions are direct loops ([`depthwise`]); [`conv`] picks one.
 //! Values and gradients are checked against burn's own operations in the tests.
 //!

@@ -171,9 +171,13 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             pad: [0, 0],
             groups: 1,
         },
-        // Stride 1 with 4+ input channels runs as shifted GEMMs on padded planes: no
-        // padding, batch 1, non-square; padding larger than the kernel needs; an uneven
-        // kernel with different paddings per axis; deep-cnn's 7x7 layers split unevenly.
+        // Stride 1 with 4+ input channels runs as shifted GEMMs on copies of padded planes,
+        // small images stacked into tall ones: no padding, batch 1, non-square; padding
+        // larger than the kernel needs; an uneven kernel with different paddings per axis
+        // (stacked, an image's last output row is the next one's first); deep-cnn's
+        // 7x7 layers split unevenly; then batches whose groups of stacked images differ in
+        // size on any number of threads up to 4: stacked without gaps (no padding), with
+        // padding of 2 (outputs filling the gaps), with an uneven kernel.
         Case {
             batch: 1,
             c_in: 5,
@@ -214,6 +218,50 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
             h: 7,
             w: 7,
             k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+            groups: 1,
+        },
+        Case {
+            batch: 23,
+            c_in: 4,
+            c_out: 3,
+            h: 7,
+            w: 7,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [1, 1],
+            groups: 1,
+        },
+        Case {
+            batch: 13,
+            c_in: 5,
+            c_out: 3,
+            h: 6,
+            w: 5,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [0, 0],
+            groups: 1,
+        },
+        Case {
+            batch: 12,
+            c_in: 4,
+            c_out: 3,
+            h: 5,
+            w: 7,
+            k: [3, 3],
+            stride: [1, 1],
+            pad: [2, 2],
+            groups: 1,
+        },
+        Case {
+            batch: 25,
+            c_in: 4,
+            c_out: 4,
+            h: 3,
+            w: 4,
+            k: [3, 2],
             stride: [1, 1],
             pad: [1, 1],
             groups: 1,
@@ -289,7 +337,7 @@ fn matches_burn_on_odd_sizes_strides_and_paddings() {
         },
     ];
     let shifted = cases.iter().filter(|c| geometry(c).shifted()).count();
-    assert_eq!(shifted, 5, "cases on the shifted-GEMM path");
+    assert_eq!(shifted, 9, "cases on the shifted-GEMM path");
     for case in &cases {
         check(case);
     }
