@@ -137,51 +137,47 @@ impl Copies {
     }
 }
 
-/// The images `xs[n][C_in, H, W]` into their [`Copies`] (what reads padding, or the gaps
-/// between images, is left as it is: zero, as the copies were allocated).
+/// Calls `f(at, from, len)` for every row of values that [`spread`] copies and [`fold`] adds
+/// back: `len` values at `copies[at..]` and `xs[from..]`, for each of the group's `images`,
+/// copy `j`, input channel and input row.
 #[inline(always)]
-fn spread((g, cp, xs, copies): (&Geometry, Copies, &[f32], &mut [f32])) {
+fn rows(g: &Geometry, cp: Copies, images: usize, mut f: impl FnMut(usize, usize, usize)) {
     let [ph, pw] = g.pad;
-    for (m, x) in xs.chunks(g.in_len()).enumerate() {
+    for m in 0..images {
         for j in 0..g.kw {
             let (lo, hi) = valid_cols(g, j);
             if lo >= hi {
                 continue;
             }
             for c in 0..g.c_in {
-                let plane = cp.plane(g, j, c) + (m * cp.step + ph) * cp.ow + lo;
+                let at = cp.plane(g, j, c) + (m * cp.step + ph) * cp.ow + lo;
+                let from = m * g.in_len() + c * g.h * g.w + lo + j - pw;
                 for y in 0..g.h {
-                    let dst = &mut copies[plane + y * cp.ow..][..hi - lo];
-                    copy(dst, &x[(c * g.h + y) * g.w + lo + j - pw..][..hi - lo]);
+                    f(at + y * cp.ow, from + y * g.w, hi - lo);
                 }
             }
         }
     }
 }
 
+/// The images `xs[n][C_in, H, W]` into their [`Copies`] (what reads padding, or the gaps
+/// between images, is left as it is: zero, as the copies were allocated).
+#[inline(always)]
+fn spread((g, cp, xs, copies): (&Geometry, Copies, &[f32], &mut [f32])) {
+    rows(g, cp, xs.len() / g.in_len(), |at, from, len| {
+        copy(&mut copies[at..][..len], &xs[from..][..len]);
+    });
+}
+
 /// `xs[n][C_in, H, W] += ` the sum of the [`Copies`]' values over the positions they were
 /// copied from: the adjoint of [`spread`].
 #[inline(always)]
 fn fold((g, cp, copies, xs): (&Geometry, Copies, &[f32], &mut [f32])) {
-    let [ph, pw] = g.pad;
-    for (m, x) in xs.chunks_mut(g.in_len()).enumerate() {
-        for j in 0..g.kw {
-            let (lo, hi) = valid_cols(g, j);
-            if lo >= hi {
-                continue;
-            }
-            for c in 0..g.c_in {
-                let plane = cp.plane(g, j, c) + (m * cp.step + ph) * cp.ow + lo;
-                for y in 0..g.h {
-                    let src = &copies[plane + y * cp.ow..][..hi - lo];
-                    let dst = &mut x[(c * g.h + y) * g.w + lo + j - pw..][..hi - lo];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d += s;
-                    }
-                }
-            }
+    rows(g, cp, xs.len() / g.in_len(), |at, from, len| {
+        for (d, s) in xs[from..][..len].iter_mut().zip(&copies[at..][..len]) {
+            *d += s;
         }
-    }
+    });
 }
 
 /// The images' outputs (or output gradients) `ys[n][C_out, P]` into their places in the tall
