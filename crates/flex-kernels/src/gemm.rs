@@ -207,6 +207,23 @@ fn take((g, cp, wide, bias, ys): (&Geometry, Copies, &[f32], Option<&[f32]>, &mu
     }
 }
 
+/// The group's output gradients `dys[n][C_out, P]` as the tall image's `[C_out, positions]`:
+/// the slice itself for one image, else placed into `wide` ([`place`]).
+fn tall_grads<'a>(
+    g: &Geometry,
+    cp: Copies,
+    dys: &'a [f32],
+    wide: &'a mut [f32],
+) -> MatRef<'a, f32> {
+    let values: &[f32] = if cp.n == 1 {
+        dys
+    } else {
+        vectorized(Place(g, cp, dys, wide));
+        wide
+    };
+    mat(values, g.c_out, cp.positions())
+}
+
 /// Scratch for one thread's groups of images: the copies (and, when images are stacked, the
 /// tall image's outputs), zeroed again when the group's layout changes (the last, smaller
 /// group), since what must read zero moves with it.
@@ -492,13 +509,7 @@ fn weight_grad_shifted(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
             {
                 let cp = s.layout(g, xg.len() / g.in_len());
                 vectorized(Spread(g, cp, xg, &mut s.copies[..]));
-                let dyg: &[f32] = if cp.n == 1 {
-                    dyg
-                } else {
-                    vectorized(Place(g, cp, dyg, &mut s.wide[..]));
-                    &s.wide
-                };
-                let dyg = mat(dyg, g.c_out, cp.positions());
+                let dyg = tall_grads(g, cp, dyg, &mut s.wide);
                 for ij in 0..g.kh * g.kw {
                     let dst = &mut dw[ij * g.c_out * g.c_in..][..g.c_out * g.c_in];
                     let x_ij = cp.view(&s.copies, g, ij / g.kw, ij % g.kw);
@@ -576,13 +587,7 @@ fn input_grad_shifted(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
                 .zip(dys.chunks(n * g.c_out * p))
             {
                 let cp = s.layout(g, dxg.len() / g.in_len());
-                let dyg: &[f32] = if cp.n == 1 {
-                    dyg
-                } else {
-                    vectorized(Place(g, cp, dyg, &mut s.wide[..]));
-                    &s.wide
-                };
-                let dyg = mat(dyg, g.c_out, cp.positions());
+                let dyg = tall_grads(g, cp, dyg, &mut s.wide);
                 // Row 0's window of each copy covers its plane but the last `kh - 1` rows,
                 // and replaces what it covers.
                 for plane in s.copies.chunks_mut(cp.len).take(g.kw * g.c_in) {
